@@ -1,0 +1,18 @@
+package dev.katashim.ttrpc.server;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+
+/** One unary method: how to read its request and what to do with it. */
+public record MethodDefinition<Req extends MessageLite, Resp extends MessageLite>(
+        String name, Parser<Req> requestParser, UnaryHandler<Req, Resp> handler) {
+
+    MessageLite invoke(byte[] payload, CallContext context) throws Exception {
+        return handler.handle(parse(payload), context);
+    }
+
+    private Req parse(byte[] payload) throws InvalidProtocolBufferException {
+        return requestParser.parseFrom(payload);
+    }
+}

@@ -1,0 +1,163 @@
+package dev.katashim.ttrpc.transport;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.LinuxSocket;
+import io.netty.channel.epoll.VSockAddress;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.Promise;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** Opens listeners and connections for every {@link Endpoint} kind, all on epoll. */
+public final class Transports {
+    private Transports() {
+    }
+
+    /** A bound listener; closing it removes the socket file it created. */
+    public record Listener(Channel channel, Endpoint endpoint) implements AutoCloseable {
+        @Override
+        public void close() {
+            channel.close().syncUninterruptibly();
+            switch (endpoint) {
+                case Endpoint.UnixPath unix -> deleteQuietly(unix.path());
+                case Endpoint.HybridVsock hybrid -> deleteQuietly(hybrid.path());
+                default -> { }
+            }
+        }
+
+        private static void deleteQuietly(java.nio.file.Path path) {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException ignored) {
+                // the directory may already be gone; nothing is left to leak
+            }
+        }
+    }
+
+    /**
+     * Listens on {@code endpoint}; {@code childInitializer} sets up each accepted connection.
+     * Unix socket files are created 0600 in a 0700 directory, replacing a stale file safely.
+     */
+    public static Listener listen(Endpoint endpoint, EventLoopGroup group, ChannelHandler childInitializer)
+            throws IOException {
+        ChannelHandler children = childInitializer;
+        if (endpoint instanceof Endpoint.HybridVsock hybrid) {
+            children = new ChannelInitializer<>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(new HybridVsockAcceptor(hybrid.port()), childInitializer);
+                }
+            };
+        }
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channelFactory(serverChannelFactory(endpoint))
+                .childHandler(children);
+        java.nio.file.Path file = socketFile(endpoint);
+        if (file != null) {
+            SocketFiles.prepareDirectory(file);
+            SocketFiles.removeIfStale(file);
+        }
+        ChannelFuture bound = bootstrap.bind(address(endpoint)).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw new IOException("cannot listen on " + endpoint + ": " + bound.cause().getMessage(), bound.cause());
+        }
+        if (file != null) {
+            SocketFiles.restrictToOwner(file);
+        }
+        return new Listener(bound.channel(), endpoint);
+    }
+
+    /**
+     * Connects to {@code endpoint} (completing the hybrid-vsock handshake where needed) and returns
+     * the open channel with {@code handler} installed.
+     */
+    public static Channel connect(Endpoint endpoint, EventLoopGroup group, ChannelHandler handler, Duration timeout)
+            throws IOException {
+        Bootstrap bootstrap = new Bootstrap()
+                .group(group)
+                .channelFactory(clientChannelFactory(endpoint))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (endpoint instanceof Endpoint.HybridVsock hybrid) {
+                            Promise<Void> handshake = ch.eventLoop().newPromise();
+                            ch.attr(HANDSHAKE).set(handshake);
+                            ch.pipeline().addLast(new HybridVsockConnector(hybrid.port(), handshake));
+                        }
+                        ch.pipeline().addLast(handler);
+                    }
+                });
+        ChannelFuture connected = bootstrap.connect(address(endpoint));
+        if (!connected.awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS) || !connected.isSuccess()) {
+            connected.channel().close();
+            Throwable cause = connected.cause();
+            throw new IOException("cannot connect to " + endpoint + ": "
+                    + (cause == null ? "timed out after " + timeout.toMillis() + " ms" : cause.getMessage()), cause);
+        }
+        Promise<Void> handshake = connected.channel().attr(HANDSHAKE).get();
+        if (handshake != null) {
+            if (!handshake.awaitUninterruptibly(timeout.toMillis()) || !handshake.isSuccess()) {
+                connected.channel().close();
+                Throwable cause = handshake.cause();
+                throw new IOException("cannot connect to " + endpoint + ": "
+                        + (cause == null ? "no hybrid vsock reply within " + timeout.toMillis() + " ms" : cause.getMessage()), cause);
+            }
+        }
+        return connected.channel();
+    }
+
+    private static final io.netty.util.AttributeKey<Promise<Void>> HANDSHAKE =
+            io.netty.util.AttributeKey.valueOf("katashim.hvsock.handshake");
+
+    private static java.nio.file.Path socketFile(Endpoint endpoint) {
+        return switch (endpoint) {
+            case Endpoint.UnixPath unix -> unix.path();
+            case Endpoint.HybridVsock hybrid -> hybrid.path();
+            case Endpoint.AbstractUnix ignored -> null;
+            case Endpoint.Vsock ignored -> null;
+        };
+    }
+
+    static SocketAddress address(Endpoint endpoint) {
+        return switch (endpoint) {
+            case Endpoint.UnixPath unix -> new DomainSocketAddress(unix.path().toString());
+            case Endpoint.HybridVsock hybrid -> new DomainSocketAddress(hybrid.path().toString());
+            // Linux names abstract sockets by a leading NUL byte.
+            case Endpoint.AbstractUnix abs -> new DomainSocketAddress("\0" + abs.name());
+            case Endpoint.Vsock vsock -> new VSockAddress(vsock.cid(), vsock.port());
+        };
+    }
+
+    private static ChannelFactory<? extends ServerChannel> serverChannelFactory(Endpoint endpoint) {
+        if (endpoint instanceof Endpoint.Vsock) {
+            return () -> new EpollServerSocketChannel(LinuxSocket.newVSockStream().intValue());
+        }
+        return EpollServerDomainSocketChannel::new;
+    }
+
+    private static ChannelFactory<? extends Channel> clientChannelFactory(Endpoint endpoint) {
+        if (endpoint instanceof Endpoint.Vsock) {
+            return () -> new EpollSocketChannel(LinuxSocket.newVSockStream().intValue());
+        }
+        return EpollDomainSocketChannel::new;
+    }
+}
