@@ -3,18 +3,15 @@ package dev.katashim.ttrpc.transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.epoll.LinuxSocket;
 import io.netty.channel.epoll.VSockAddress;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.Promise;
@@ -68,8 +65,18 @@ public final class Transports {
         }
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
-                .channelFactory(serverChannelFactory(endpoint))
                 .childHandler(children);
+        if (endpoint instanceof Endpoint.Vsock vsock) {
+            // Netty's channels do not bind AF_VSOCK addresses themselves: bind the socket, then adopt it.
+            EpollServerSocketChannel adopted = new EpollServerSocketChannel(VsockSockets.listening(vsock).intValue());
+            ChannelFuture registered = bootstrap.channelFactory(() -> adopted).register().awaitUninterruptibly();
+            if (!registered.isSuccess()) {
+                adopted.close();
+                throw new IOException("cannot listen on " + endpoint + ": " + registered.cause().getMessage(), registered.cause());
+            }
+            return new Listener(adopted, endpoint);
+        }
+        bootstrap.channel(EpollServerDomainSocketChannel.class);
         java.nio.file.Path file = socketFile(endpoint);
         if (file != null) {
             SocketFiles.prepareDirectory(file);
@@ -93,7 +100,6 @@ public final class Transports {
             throws IOException {
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
-                .channelFactory(clientChannelFactory(endpoint))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
                 .handler(new ChannelInitializer<>() {
                     @Override
@@ -106,7 +112,14 @@ public final class Transports {
                         ch.pipeline().addLast(handler);
                     }
                 });
-        ChannelFuture connected = bootstrap.connect(address(endpoint));
+        ChannelFuture connected;
+        if (endpoint instanceof Endpoint.Vsock vsock) {
+            // As for listening: connect the AF_VSOCK socket ourselves, then adopt it.
+            int fd = VsockSockets.connected(vsock, timeout).intValue();
+            connected = bootstrap.channelFactory(() -> new EpollSocketChannel(fd)).register();
+        } else {
+            connected = bootstrap.channel(EpollDomainSocketChannel.class).connect(address(endpoint));
+        }
         if (!connected.awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS) || !connected.isSuccess()) {
             connected.channel().close();
             Throwable cause = connected.cause();
@@ -145,19 +158,5 @@ public final class Transports {
             case Endpoint.AbstractUnix abs -> new DomainSocketAddress("\0" + abs.name());
             case Endpoint.Vsock vsock -> new VSockAddress(vsock.cid(), vsock.port());
         };
-    }
-
-    private static ChannelFactory<? extends ServerChannel> serverChannelFactory(Endpoint endpoint) {
-        if (endpoint instanceof Endpoint.Vsock) {
-            return () -> new EpollServerSocketChannel(LinuxSocket.newVSockStream().intValue());
-        }
-        return EpollServerDomainSocketChannel::new;
-    }
-
-    private static ChannelFactory<? extends Channel> clientChannelFactory(Endpoint endpoint) {
-        if (endpoint instanceof Endpoint.Vsock) {
-            return () -> new EpollSocketChannel(LinuxSocket.newVSockStream().intValue());
-        }
-        return EpollDomainSocketChannel::new;
     }
 }
