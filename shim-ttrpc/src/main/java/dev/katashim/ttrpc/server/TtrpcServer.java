@@ -58,7 +58,9 @@ public final class TtrpcServer implements AutoCloseable {
 
     /** Starts listening on {@code endpoint}; may be called for several endpoints. */
     public TtrpcServer listen(Endpoint endpoint) throws IOException {
-        PeerCredentialCheck peerCheck = requireSameUser ? new PeerCredentialCheck() : null;
+        // SO_PEERCRED exists for unix sockets only; a vsock peer is a VM, not a local user.
+        boolean unixPeer = !(endpoint instanceof Endpoint.Vsock);
+        PeerCredentialCheck peerCheck = requireSameUser && unixPeer ? new PeerCredentialCheck() : null;
         Transports.Listener listener = Transports.listen(endpoint, group, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {

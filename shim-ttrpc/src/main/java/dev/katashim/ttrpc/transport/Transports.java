@@ -10,8 +10,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.epoll.VSockAddress;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.Promise;
@@ -68,7 +66,8 @@ public final class Transports {
                 .childHandler(children);
         if (endpoint instanceof Endpoint.Vsock vsock) {
             // Netty's channels do not bind AF_VSOCK addresses themselves: bind the socket, then adopt it.
-            EpollServerSocketChannel adopted = new EpollServerSocketChannel(VsockSockets.listening(vsock).intValue());
+            // The domain-socket channel classes fit: plain stream sockets, no TCP options to set.
+            EpollServerDomainSocketChannel adopted = new EpollServerDomainSocketChannel(VsockSockets.listening(vsock).intValue());
             ChannelFuture registered = bootstrap.channelFactory(() -> adopted).register().awaitUninterruptibly();
             if (!registered.isSuccess()) {
                 adopted.close();
@@ -116,12 +115,12 @@ public final class Transports {
         if (endpoint instanceof Endpoint.Vsock vsock) {
             // As for listening: connect the AF_VSOCK socket ourselves, then adopt it.
             int fd = VsockSockets.connected(vsock, timeout).intValue();
-            connected = bootstrap.channelFactory(() -> new EpollSocketChannel(fd)).register();
+            connected = bootstrap.channelFactory(() -> new EpollDomainSocketChannel(fd)).register();
         } else {
             connected = bootstrap.channel(EpollDomainSocketChannel.class).connect(address(endpoint));
         }
         if (!connected.awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS) || !connected.isSuccess()) {
-            connected.channel().close();
+            closeQuietly(connected.channel());
             Throwable cause = connected.cause();
             throw new IOException("cannot connect to " + endpoint + ": "
                     + (cause == null ? "timed out after " + timeout.toMillis() + " ms" : cause.getMessage()), cause);
@@ -136,6 +135,18 @@ public final class Transports {
             }
         }
         return connected.channel();
+    }
+
+    private static void closeQuietly(Channel channel) {
+        if (channel.isRegistered()) {
+            channel.close();
+        } else {
+            try {
+                channel.unsafe().closeForcibly(); // never reached an event loop: release the fd directly
+            } catch (UnsupportedOperationException failedToCreate) {
+                // Netty's placeholder for a channel whose constructor failed: there is nothing to close
+            }
+        }
     }
 
     private static final io.netty.util.AttributeKey<Promise<Void>> HANDSHAKE =

@@ -161,13 +161,6 @@ class TransportsTest {
     }
 
     @Test
-    void vsockConnectToNobodySaysWhere() {
-        Endpoint endpoint = new Endpoint.Vsock(Endpoint.Vsock.ANY_CID - 0x10000, 1024);
-        assertThatThrownBy(() -> TtrpcClient.builder(endpoint).connectTimeout(java.time.Duration.ofSeconds(2)).connect())
-                .hasMessageContaining("cannot connect to " + endpoint);
-    }
-
-    @Test
     void connectingToNothingSaysWhere() {
         Endpoint endpoint = new Endpoint.UnixPath(sockets.path("nobody.sock"));
         assertThatThrownBy(() -> TtrpcClient.connect(endpoint)).hasMessageContaining("cannot connect to " + endpoint);

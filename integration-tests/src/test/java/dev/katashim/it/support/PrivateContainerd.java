@@ -1,0 +1,349 @@
+package dev.katashim.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+
+/**
+ * A real containerd (the host's /usr/bin/containerd) with a private config, root, state and sockets in a
+ * fresh short temp dir, and a namespace of its own. {@link #close()} removes every trace, also when a test failed.
+ */
+public final class PrivateContainerd implements AutoCloseable {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Duration CLEANUP_COMMAND_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+
+    private final Path tempDir;
+    private final Path root;
+    private final Path state;
+    private final Path grpcSocket;
+    private final Path ttrpcSocket;
+    private final Path logFile;
+    private final String namespace;
+    private final Duration commandTimeout;
+    private final CtrCommandLine ctr;
+    private final Thread shutdownHook;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private Process containerd;
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A containerd with the defaults: no CRI, the host's PATH. */
+    public static PrivateContainerd start() {
+        return builder().start();
+    }
+
+    private PrivateContainerd(Builder options) {
+        tempDir = TempDirs.createShort("kt");
+        root = tempDir.resolve("root");
+        state = tempDir.resolve("state");
+        grpcSocket = tempDir.resolve("c.sock");
+        ttrpcSocket = tempDir.resolve("c.sock.ttrpc");
+        logFile = tempDir.resolve("containerd.log");
+        namespace = "kt-" + randomHex(4);
+        commandTimeout = options.commandTimeout;
+        ctr = new CtrCommandLine(grpcSocket, namespace, tempDir.resolve("fifo"));
+        shutdownHook = new Thread(this::closeQuietly, "close " + tempDir);
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        try {
+            launch(options);
+        } catch (RuntimeException | Error e) {
+            closeQuietly();
+            throw e;
+        }
+    }
+
+    private void launch(Builder options) {
+        ContainerdConfig config = new ContainerdConfig(root, state, grpcSocket, ttrpcSocket, tempDir.resolve("opt"),
+                options.criEnabled, options.logLevel, options.extraToml);
+        Path configFile = tempDir.resolve("config.toml");
+        try {
+            Files.createDirectories(tempDir.resolve("fifo"));
+            Files.writeString(configFile, config.toToml());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ProcessBuilder builder = new ProcessBuilder(options.containerdBinary.toString(), "--config", configFile.toString())
+                .directory(tempDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(logFile.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        Map<String, String> environment = builder.environment();
+        environment.putAll(options.environment);
+        if (!options.pathPrefix.isEmpty()) {
+            String prefix = options.pathPrefix.stream().map(Path::toString).collect(Collectors.joining(":"));
+            environment.put("PATH", prefix + ":" + environment.getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
+        }
+        try {
+            containerd = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + options.containerdBinary, e);
+        }
+        awaitReady(options.startTimeout);
+    }
+
+    /** The grpc socket file appears before the services are registered; a successful {@code ctr version} is the real signal. */
+    private void awaitReady(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        CommandResult last = null;
+        while (System.nanoTime() < deadline) {
+            if (!containerd.isAlive()) {
+                throw new IllegalStateException("containerd in " + tempDir + " exited with " + containerd.exitValue()
+                        + " before answering; its log:\n" + log());
+            }
+            if (Files.exists(grpcSocket)) {
+                last = ExternalCommand.run(List.of("ctr", "--address", grpcSocket.toString(), "version"),
+                        Duration.ofSeconds(5));
+                if (last.succeeded()) {
+                    return;
+                }
+            }
+            sleep(Duration.ofMillis(20));
+        }
+        throw new IllegalStateException("containerd in " + tempDir + " did not answer on " + grpcSocket + " within " + timeout
+                + (last == null ? " (no socket)" : "; last ctr version: " + last) + "\nits log:\n" + log());
+    }
+
+    /** Runs {@code ctr --address <grpc> --namespace <ns> args...} with empty stdin. */
+    public CommandResult ctr(String... args) {
+        return ctrWithInput(new byte[0], commandTimeout, args);
+    }
+
+    /** Like {@link #ctr}, feeding {@code stdin}; throws {@link CommandTimedOutException} after killing ctr's tree. */
+    public CommandResult ctrWithInput(byte[] stdin, Duration timeout, String... args) {
+        Map<String, String> environment = new LinkedHashMap<>();
+        // Our flags win anyway; unset these so nothing looks as if it came from the host's settings.
+        environment.put("CONTAINERD_ADDRESS", null);
+        environment.put("CONTAINERD_NAMESPACE", null);
+        return ExternalCommand.run(ctr.of(args), environment, stdin, timeout);
+    }
+
+    /** A container id that no other run can have used: prefix plus random hex. */
+    public String uniqueId(String prefix) {
+        return prefix + "-" + randomHex(4);
+    }
+
+    /** The socket a shim started by this containerd for container (or group) {@code id} listens on. */
+    public Path shimSocket(String id) {
+        return ShimSockets.pathFor(grpcSocket, namespace, id);
+    }
+
+    public Path grpcAddress() {
+        return grpcSocket;
+    }
+
+    public Path ttrpcAddress() {
+        return ttrpcSocket;
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path state() {
+        return state;
+    }
+
+    public Path logFile() {
+        return logFile;
+    }
+
+    /** The whole private directory (root, state, sockets, config, log); gone after close. */
+    public Path directory() {
+        return tempDir;
+    }
+
+    /** containerd's log so far, for failure messages. */
+    public String log() {
+        try {
+            return Files.exists(logFile) ? Files.readString(logFile) : "(no log file)";
+        } catch (IOException e) {
+            return "(log unreadable: " + e + ")";
+        }
+    }
+
+    /**
+     * Removes tasks and containers through containerd, stops it, then sweeps up what a crash could leave:
+     * shims and their children, runc state, cgroups, shim sockets, mounts, the temp dir.
+     *
+     * @throws IllegalStateException listing whatever could not be cleaned up
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<String> problems = new ArrayList<>();
+        try {
+            removeTasksAndContainers();
+            stopContainerd();
+        } catch (RuntimeException e) {
+            problems.add("graceful shutdown: " + e);
+        } finally {
+            problems.addAll(new ContainerdLeftovers(tempDir, grpcSocket, namespace, state).sweep());
+            removeShutdownHook();
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("private containerd in " + tempDir + " left things behind:\n  "
+                    + String.join("\n  ", problems));
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (RuntimeException e) {
+            System.err.println(e.getMessage());
+        }
+    }
+
+    /** Errors are expected here (a task already gone, containerd dead): the sweep that follows catches the rest. */
+    private void removeTasksAndContainers() {
+        if (containerd == null || !containerd.isAlive()) {
+            return;
+        }
+        for (String task : listQuietly("task", "ls", "-q")) {
+            cleanupCtr("task", "kill", "-s", "KILL", task);
+            cleanupCtr("task", "rm", "-f", task);
+        }
+        for (String container : listQuietly("container", "ls", "-q")) {
+            cleanupCtr("container", "rm", container);
+        }
+    }
+
+    private List<String> listQuietly(String... args) {
+        CommandResult result = cleanupCtr(args);
+        return result.succeeded() ? result.stdout().lines().map(String::strip).filter(s -> !s.isEmpty()).toList()
+                : List.of();
+    }
+
+    private CommandResult cleanupCtr(String... args) {
+        try {
+            return ctrWithInput(new byte[0], CLEANUP_COMMAND_TIMEOUT, args);
+        } catch (CommandTimedOutException e) {
+            return e.partialResult();
+        }
+    }
+
+    private void stopContainerd() {
+        if (containerd == null) {
+            return;
+        }
+        try {
+            Processes.stop(containerd, STOP_GRACE);
+        } catch (InterruptedException e) {
+            containerd.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void removeShutdownHook() {
+        if (Thread.currentThread() == shutdownHook) {
+            return;
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // The JVM is already exiting; the hook will find us closed.
+        }
+    }
+
+    private static String randomHex(int bytes) {
+        byte[] random = new byte[bytes];
+        RANDOM.nextBytes(random);
+        return HexFormat.of().formatHex(random);
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** Options for {@link PrivateContainerd}; every one has a sensible default. */
+    public static final class Builder {
+        private Path containerdBinary = Path.of("/usr/bin/containerd");
+        private final List<Path> pathPrefix = new ArrayList<>();
+        private final Map<String, String> environment = new LinkedHashMap<>();
+        private boolean criEnabled;
+        private String logLevel = "info";
+        private String extraToml = "";
+        private Duration startTimeout = Duration.ofSeconds(30);
+        private Duration commandTimeout = Duration.ofSeconds(60);
+
+        private Builder() {
+        }
+
+        /** Directories searched before the inherited PATH: where containerd looks for containerd-shim-*-v2 binaries. */
+        public Builder prependToPath(Path... directories) {
+            for (Path directory : directories) {
+                pathPrefix.add(directory.toAbsolutePath());
+            }
+            return this;
+        }
+
+        /** An environment variable for containerd, and so for the shims it starts. */
+        public Builder environment(String name, String value) {
+            environment.put(name, value);
+            return this;
+        }
+
+        /** Keep the CRI plugin (off by default: it slows start-up). */
+        public Builder enableCri(boolean enabled) {
+            criEnabled = enabled;
+            return this;
+        }
+
+        /** containerd's log level: trace, debug, info (default), warn, error. */
+        public Builder logLevel(String level) {
+            logLevel = level;
+            return this;
+        }
+
+        /** Raw TOML appended to the generated config, e.g. a runtime's plugin section. */
+        public Builder extraToml(String toml) {
+            extraToml = toml;
+            return this;
+        }
+
+        public Builder containerdBinary(Path binary) {
+            containerdBinary = binary;
+            return this;
+        }
+
+        public Builder startTimeout(Duration timeout) {
+            startTimeout = timeout;
+            return this;
+        }
+
+        /** Default timeout of {@link PrivateContainerd#ctr}. */
+        public Builder commandTimeout(Duration timeout) {
+            commandTimeout = timeout;
+            return this;
+        }
+
+        public PrivateContainerd start() {
+            return new PrivateContainerd(this);
+        }
+    }
+}
