@@ -1,0 +1,62 @@
+package dev.katashim.it.peers;
+
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import dev.katashim.protocols.containerd.task.v2.ConnectRequest;
+import dev.katashim.protocols.containerd.task.v2.ConnectResponse;
+import dev.katashim.protocols.containerd.task.v2.PidsRequest;
+import dev.katashim.protocols.containerd.task.v2.PidsResponse;
+import dev.katashim.protocols.containerd.task.v2.StateRequest;
+import dev.katashim.protocols.containerd.task.v2.StateResponse;
+import dev.katashim.ttrpc.client.CallOptions;
+import dev.katashim.ttrpc.client.TtrpcClient;
+import dev.katashim.ttrpc.transport.Endpoint;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Calls {@code containerd.task.v2.Task} on a shim the way containerd does: over the shim's ttrpc
+ * socket, with the namespace in the {@code containerd-namespace-ttrpc} metadata.
+ */
+public final class TaskApiClient implements AutoCloseable {
+    public static final String SERVICE = "containerd.task.v2.Task";
+
+    private final TtrpcClient client;
+    private final CallOptions options;
+
+    public TaskApiClient(TtrpcClient client, String namespace) {
+        this.client = client;
+        this.options = CallOptions.timeout(Duration.ofSeconds(10)).withMetadata("containerd-namespace-ttrpc", namespace);
+    }
+
+    public static TaskApiClient connect(Path shimSocket, String namespace) throws IOException {
+        return new TaskApiClient(TtrpcClient.connect(new Endpoint.UnixPath(shimSocket)), namespace);
+    }
+
+    public StateResponse state(String id) throws InterruptedException {
+        return call("State", StateRequest.newBuilder().setId(id).build(), StateResponse.parser());
+    }
+
+    public PidsResponse pids(String id) throws InterruptedException {
+        return call("Pids", PidsRequest.newBuilder().setId(id).build(), PidsResponse.parser());
+    }
+
+    public ConnectResponse connect(String id) throws InterruptedException {
+        return call("Connect", ConnectRequest.newBuilder().setId(id).build(), ConnectResponse.parser());
+    }
+
+    public TtrpcClient ttrpc() {
+        return client;
+    }
+
+    private <T extends MessageLite> T call(String method, MessageLite request, Parser<T> parser) throws InterruptedException {
+        return client.blockingCall(SERVICE, method, request, parser, options);
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
