@@ -91,11 +91,13 @@ class KataAgentSchemaTest {
     expected.put("GetVolumeStats", io("VolumeStatsRequest", "grpc.VolumeStatsResponse"));
     expected.put("ResizeVolume", io("ResizeVolumeRequest", "google.protobuf.Empty"));
     expected.put("SetPolicy", io("SetPolicyRequest", "google.protobuf.Empty"));
+    // ours, after upstream's: see agent.proto
+    expected.put("ListProcesses", io("ListProcessesRequest", "grpc.ListProcessesResponse"));
 
     List<MethodDescriptor> methods = AGENT.getMethods();
     assertThat(methods).extracting(MethodDescriptor::getName)
         .containsExactlyElementsOf(expected.keySet());
-    assertThat(methods).hasSize(42);
+    assertThat(methods).hasSize(43);
     for (MethodDescriptor m : methods) {
       String[] types = expected.get(m.getName());
       assertThat(m.getInputType().getFullName()).as(m.getName() + " input").isEqualTo(types[0]);

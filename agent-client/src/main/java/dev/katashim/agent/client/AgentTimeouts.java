@@ -1,0 +1,27 @@
+package dev.katashim.agent.client;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * How long each agent call may take, as upstream's runtime decides: no limit for the calls that
+ * block by design (WaitProcess, GetOOMEvent, ReadStdout, ReadStderr), a health-check limit for
+ * Check, and one default for everything else (CreateContainer may have its own).
+ */
+public record AgentTimeouts(Duration check, Duration createContainer, Duration other) {
+    public static final AgentTimeouts DEFAULTS = new AgentTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60));
+
+    private static final Set<String> BLOCKING = Set.of("WaitProcess", "GetOOMEvent", "ReadStdout", "ReadStderr");
+
+    /** The timeout of {@code method}, or null for none. */
+    public Duration forMethod(String method) {
+        if (BLOCKING.contains(method)) {
+            return null;
+        }
+        return switch (method) {
+            case "Check", "Version" -> check;
+            case "CreateContainer" -> createContainer;
+            default -> other;
+        };
+    }
+}
