@@ -58,10 +58,23 @@ public final class TtrpcServer implements AutoCloseable {
 
     /** Starts listening on {@code endpoint}; may be called for several endpoints. */
     public TtrpcServer listen(Endpoint endpoint) throws IOException {
+        listeners.add(Transports.listen(endpoint, group, connectionInitializer(endpoint)));
+        log.debug("ttrpc: serving on {}", endpoint);
+        return this;
+    }
+
+    /** Serves on a listening unix socket inherited as {@code fd}; {@code endpoint} is its address. */
+    public TtrpcServer listenOnInherited(int fd, Endpoint endpoint) throws IOException {
+        listeners.add(Transports.adopt(fd, endpoint, group, connectionInitializer(endpoint)));
+        log.debug("ttrpc: serving on inherited fd {} ({})", fd, endpoint);
+        return this;
+    }
+
+    private ChannelInitializer<Channel> connectionInitializer(Endpoint endpoint) {
         // SO_PEERCRED exists for unix sockets only; a vsock peer is a VM, not a local user.
         boolean unixPeer = !(endpoint instanceof Endpoint.Vsock);
         PeerCredentialCheck peerCheck = requireSameUser && unixPeer ? new PeerCredentialCheck() : null;
-        Transports.Listener listener = Transports.listen(endpoint, group, new ChannelInitializer<Channel>() {
+        return new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 ch.config().setOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK);
@@ -75,10 +88,7 @@ public final class TtrpcServer implements AutoCloseable {
                         FrameEncoder.INSTANCE,
                         new ServerConnectionHandler(dispatcher, observer, handlers, inFlight));
             }
-        });
-        listeners.add(listener);
-        log.debug("ttrpc: serving on {}", endpoint);
-        return this;
+        };
     }
 
     /** The dispatcher, for transports that are not Netty channels (a guest's virtio-serial port). */

@@ -92,6 +92,24 @@ public final class Transports {
     }
 
     /**
+     * Serves on a listening unix socket this process inherited as file descriptor {@code fd} (a
+     * shim's {@code start} step binds the socket, then hands it over, as containerd's shims do).
+     * {@code endpoint} names it for logs and is not bound again; closing removes its file.
+     */
+    public static Listener adopt(int fd, Endpoint endpoint, EventLoopGroup group, ChannelHandler childInitializer)
+            throws IOException {
+        EpollServerDomainSocketChannel adopted = new EpollServerDomainSocketChannel(fd);
+        ChannelFuture registered = new ServerBootstrap().group(group).childHandler(childInitializer)
+                .channelFactory(() -> adopted).register().awaitUninterruptibly();
+        if (!registered.isSuccess()) {
+            adopted.close();
+            throw new IOException("cannot serve on inherited fd " + fd + " (" + endpoint + "): "
+                    + registered.cause().getMessage(), registered.cause());
+        }
+        return new Listener(adopted, endpoint);
+    }
+
+    /**
      * Connects to {@code endpoint} (completing the hybrid-vsock handshake where needed) and returns
      * the open channel with {@code handler} installed.
      */
