@@ -16,7 +16,7 @@ class AgentActionsTest {
 
     /** The spec's {@code action} items of kata_shim_agent_rpc_durations_histogram_milliseconds, read from the spec file. */
     static Set<String> specActions() throws IOException {
-        Path spec = Path.of("").toAbsolutePath().getParent().getParent().resolve("shared/spec/kata-metrics-in-runtime-rs.md");
+        Path spec = specFile();
         String row = Files.readAllLines(spec).stream()
                 .filter(l -> l.contains("`kata_shim_agent_rpc_durations_histogram_milliseconds`"))
                 .findFirst().orElseThrow(() -> new AssertionError("no agent histogram row in " + spec));
@@ -26,6 +26,17 @@ class AgentActionsTest {
             actions.add(m.group(1));
         }
         return actions;
+    }
+
+    /** The metrics spec in the project's shared folder, which sits beside the checkout (here and in CI). */
+    static Path specFile() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve("shared/spec/kata-metrics-in-runtime-rs.md");
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        throw new AssertionError("shared/spec/kata-metrics-in-runtime-rs.md not found beside the checkout of " + Path.of("").toAbsolutePath());
     }
 
     @Test
