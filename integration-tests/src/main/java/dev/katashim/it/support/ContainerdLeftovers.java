@@ -88,8 +88,19 @@ final class ContainerdLeftovers {
 
     /** runc's own force-delete kills a container's processes even after its shim died, and drops its cgroup. */
     private void deleteRuncContainers() throws InterruptedException {
-        Path runcRoot = runcStateDir(namespace);
         List<Long> initPids = new ArrayList<>();
+        deleteRuncContainers(runcStateDir(namespace), initPids);
+        // our shim's sandboxes: the agent's runc root is <sandbox>/agent/runc
+        for (String sandbox : childNames(tempDir.resolve("sbs"))) {
+            deleteRuncContainers(tempDir.resolve("sbs").resolve(sandbox).resolve("agent").resolve("runc"), initPids);
+        }
+        List<Long> survivors = Processes.awaitGone(initPids, Duration.ofSeconds(5));
+        if (!survivors.isEmpty()) {
+            throw new IllegalStateException("container processes survived runc delete --force: " + survivors);
+        }
+    }
+
+    private static void deleteRuncContainers(Path runcRoot, List<Long> initPids) {
         for (String id : childNames(runcRoot)) {
             List<String> runc = List.of("runc", "--root", runcRoot.toString());
             Matcher pid = RUNC_STATE_PID.matcher(ExternalCommand.run(concat(runc, "state", id), QUICK).stdout());
@@ -99,10 +110,6 @@ final class ContainerdLeftovers {
             ExternalCommand.run(concat(runc, "delete", "--force", id), QUICK);
         }
         TempDirs.deleteRecursively(runcRoot);
-        List<Long> survivors = Processes.awaitGone(initPids, Duration.ofSeconds(5));
-        if (!survivors.isEmpty()) {
-            throw new IllegalStateException("container processes survived runc delete --force: " + survivors);
-        }
     }
 
     private static List<String> concat(List<String> head, String... tail) {

@@ -82,6 +82,8 @@ public final class PrivateContainerd implements AutoCloseable {
                 .redirectOutput(logFile.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
         Map<String, String> environment = builder.environment();
+        // Our shim keeps its sandbox directories here instead of /run/vc/sbs: private, and swept by close().
+        environment.put("KATA_SHIM_SANDBOX_ROOT", tempDir.resolve("sbs").toString());
         environment.putAll(options.environment);
         if (!options.pathPrefix.isEmpty()) {
             String prefix = options.pathPrefix.stream().map(Path::toString).collect(Collectors.joining(":"));

@@ -38,7 +38,6 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ExecutorService handlers;
     private final InFlight inFlight;
     private final ConcurrentHashMap<Integer, Call> calls = new ConcurrentHashMap<>();
-    private int lastStreamId;
 
     ServerConnectionHandler(CallDispatcher dispatcher, CallObserver observer, ExecutorService handlers, InFlight inFlight) {
         this.dispatcher = dispatcher;
@@ -134,12 +133,13 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
                     "ttrpc: stream id " + Integer.toUnsignedString(streamId) + " must be odd for client-initiated streams"));
             return;
         }
-        if (Integer.compareUnsigned(streamId, lastStreamId) <= 0) {
+        if (calls.containsKey(streamId)) {
+            // Ids need not arrive in order (a Go client's concurrent calls race to the socket), but a
+            // stream still in flight cannot be opened again.
             rejectStream(ctx, streamId, "", "", new TtrpcException(StatusCode.INVALID_ARGUMENT,
-                    "ttrpc: stream id " + Integer.toUnsignedString(streamId) + " is not larger than the previous one"));
+                    "ttrpc: stream id " + Integer.toUnsignedString(streamId) + " is already in use"));
             return;
         }
-        lastStreamId = streamId;
         Request request;
         try {
             request = Request.parseFrom(ByteBufUtil.getBytes(frame.data()));

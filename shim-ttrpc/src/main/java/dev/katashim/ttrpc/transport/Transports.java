@@ -67,7 +67,7 @@ public final class Transports {
         if (endpoint instanceof Endpoint.Vsock vsock) {
             // Netty's channels do not bind AF_VSOCK addresses themselves: bind the socket, then adopt it.
             // The domain-socket channel classes fit: plain stream sockets, no TCP options to set.
-            EpollServerDomainSocketChannel adopted = new EpollServerDomainSocketChannel(VsockSockets.listening(vsock).intValue());
+            EpollServerDomainSocketChannel adopted = new EpollServerDomainSocketChannel(VsockSockets.listening(vsock).intValue(), true);
             ChannelFuture registered = bootstrap.channelFactory(() -> adopted).register().awaitUninterruptibly();
             if (!registered.isSuccess()) {
                 adopted.close();
@@ -98,7 +98,8 @@ public final class Transports {
      */
     public static Listener adopt(int fd, Endpoint endpoint, EventLoopGroup group, ChannelHandler childInitializer)
             throws IOException {
-        EpollServerDomainSocketChannel adopted = new EpollServerDomainSocketChannel(fd);
+        // "active": the socket is already bound and listening, so accepting starts on registration
+        EpollServerDomainSocketChannel adopted = new EpollServerDomainSocketChannel(fd, true);
         ChannelFuture registered = new ServerBootstrap().group(group).childHandler(childInitializer)
                 .channelFactory(() -> adopted).register().awaitUninterruptibly();
         if (!registered.isSuccess()) {

@@ -161,6 +161,22 @@ class TransportsTest {
     }
 
     @Test
+    void servesOnAnInheritedListeningSocket() throws Exception {
+        // what a shim's start step hands over: a bound, listening unix socket as a bare fd
+        Path path = sockets.path("inherited.sock");
+        io.netty.channel.epoll.LinuxSocket socket = io.netty.channel.epoll.LinuxSocket.newSocketDomain();
+        socket.bind(new io.netty.channel.unix.DomainSocketAddress(path.toString()));
+        socket.listen(16);
+        Endpoint endpoint = new Endpoint.UnixPath(path);
+        try (TtrpcServer ignored = TtrpcServer.builder().service(new EchoService().definition()).build()
+                .listenOnInherited(socket.intValue(), endpoint)) {
+            assertThat(echoThrough(endpoint, "inherited")).isEqualTo("inherited");
+            assertThat(echoThrough(endpoint, "again")).isEqualTo("again");
+        }
+        assertThat(path).doesNotExist();
+    }
+
+    @Test
     void connectingToNothingSaysWhere() {
         Endpoint endpoint = new Endpoint.UnixPath(sockets.path("nobody.sock"));
         assertThatThrownBy(() -> TtrpcClient.connect(endpoint)).hasMessageContaining("cannot connect to " + endpoint);

@@ -1,0 +1,142 @@
+package dev.katashim.it.shim;
+
+import dev.katashim.it.support.BusyboxRootfs;
+import dev.katashim.it.support.CommandResult;
+import dev.katashim.it.support.PrivateContainerd;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * containerd runs containers through our containerd-shim-kata-v2 (no-VM sandbox): a private
+ * containerd 1.6 finds the launcher on its PATH for {@code --runtime io.containerd.kata.v2}.
+ */
+class KataShimEndToEndTest {
+    static final String RUNTIME = "io.containerd.kata.v2";
+    private static PrivateContainerd containerd;
+    private static BusyboxRootfs rootfs;
+
+    @BeforeAll
+    static void start(@TempDir Path dir) {
+        Path repo = Path.of("").toAbsolutePath().getParent();
+        containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin")).start();
+        rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (containerd != null) {
+            containerd.close();
+        }
+    }
+
+    static CommandResult run(String id, String... command) {
+        List<String> args = new ArrayList<>(List.of("run", "--rm", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id));
+        args.addAll(Arrays.asList(command));
+        return containerd.ctr(args.toArray(String[]::new));
+    }
+
+    @Test
+    void echoPrintsHelloAndExitsZero() {
+        CommandResult result = run(containerd.uniqueId("t1"), "/bin/echo", "hello");
+        assertThat(result.exitCode()).as(result + "\n" + containerd.log()).isZero();
+        assertThat(result.stdout()).isEqualTo("hello\n");
+    }
+
+    @Test
+    void exitCodeComesBack() {
+        CommandResult result = run(containerd.uniqueId("t2"), "/bin/sh", "-c", "echo out; echo err >&2; exit 3");
+        assertThat(result.exitCode()).as(result.toString()).isEqualTo(3);
+        assertThat(result.stdout()).isEqualTo("out\n");
+        assertThat(result.stderr()).contains("err\n");
+    }
+
+    @Test
+    void stdinReachesTheContainer() {
+        String id = containerd.uniqueId("t3");
+        CommandResult result = containerd.ctrWithInput("data\nmore\n".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60),
+                "run", "--rm", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id, "/bin/head", "-n", "1");
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+        assertThat(result.stdout()).isEqualTo("data\n");
+    }
+
+    @Test
+    void detachedContainerKilledWithTermThenKill() {
+        String id = containerd.uniqueId("t4");
+        CommandResult run = containerd.ctr("run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id,
+                "/bin/sh", "-c", "trap 'exit 143' TERM; while :; do sleep 1; done");
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        List<String> row = taskRow(id);
+        assertThat(row.get(2)).isEqualTo("RUNNING");
+        assertThat(Integer.parseInt(row.get(1))).isPositive();
+
+        assertThat(containerd.ctr("task", "kill", id).exitCode()).isZero();
+        await().atMost(Duration.ofSeconds(20)).until(() -> taskRow(id).get(2).equals("STOPPED"));
+        // ctr 1.6 reports a task's exit code as a warning and exits 0
+        CommandResult rm = containerd.ctr("task", "rm", id);
+        assertThat(rm.stderr()).as(rm.toString()).contains("exit with non-zero exit code 143");
+        assertThat(containerd.ctr("c", "rm", id).exitCode()).isZero();
+        assertNothingLeftFor(id);
+
+        String id2 = containerd.uniqueId("t5");
+        assertThat(containerd.ctr("run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id2,
+                "/bin/sh", "-c", "trap 'exit 143' TERM; while :; do sleep 1; done").exitCode()).isZero();
+        assertThat(containerd.ctr("task", "kill", "-s", "KILL", id2).exitCode()).isZero();
+        await().atMost(Duration.ofSeconds(20)).until(() -> taskRow(id2).get(2).equals("STOPPED"));
+        assertThat(containerd.ctr("task", "rm", id2).stderr()).contains("exit with non-zero exit code 137");
+        assertThat(containerd.ctr("c", "rm", id2).exitCode()).isZero();
+        assertNothingLeftFor(id2);
+    }
+
+    @Test
+    void killedShimIsCleanedUpByDelete() throws Exception {
+        String id = containerd.uniqueId("t6");
+        assertThat(containerd.ctr("run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id,
+                "/bin/sleep", "300").exitCode()).isZero();
+        long shimPid = shimPid(id);
+        ProcessHandle.of(shimPid).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(shimPid).map(p -> !p.isAlive()).orElse(true));
+        CommandResult rm = containerd.ctr("task", "rm", "-f", id);
+        assertThat(containerd.ctr("c", "rm", id).exitCode()).as(rm + " / " + containerd.log()).isZero();
+        assertNothingLeftFor(id);
+    }
+
+    /** The serving shim's pid, from containerd's view of the task (Connect's shim pid is not exposed by ctr). */
+    private static long shimPid(String id) throws Exception {
+        Path socketAddress = containerd.state().resolve("io.containerd.runtime.v2.task").resolve(containerd.namespace()).resolve(id);
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("ShimMain") && c.contains("-id " + id)).orElse(false))
+                .mapToLong(ProcessHandle::pid).findFirst()
+                .orElseThrow(() -> new AssertionError("no shim process for " + id + " (bundle " + socketAddress + ")"));
+    }
+
+    private static List<String> taskRow(String id) {
+        CommandResult ls = containerd.ctr("task", "ls");
+        return ls.stdout().lines().filter(l -> l.startsWith(id + " ")).findFirst()
+                .map(l -> Arrays.asList(l.trim().split("\\s+"))).orElse(List.of(id, "0", "GONE"));
+    }
+
+    private static void assertNothingLeftFor(String id) {
+        Path sandbox = containerd.directory().resolve("sbs").resolve(id);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(sandbox).doesNotExist();
+            assertThat(containerd.shimSocket(id)).doesNotExist();
+            assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
+                    .map(c -> c.contains(id)).orElse(false)).map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList())
+                    .isEmpty();
+            assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
+        });
+    }
+}

@@ -1,0 +1,80 @@
+package dev.katashim.shim.cli;
+
+import dev.katashim.shim.events.EventPublisher;
+import dev.katashim.shim.events.TaskEvents;
+import dev.katashim.shim.task.ShimConfig;
+import dev.katashim.shim.task.TaskService;
+import dev.katashim.ttrpc.server.TtrpcServer;
+import dev.katashim.ttrpc.transport.Endpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+
+/**
+ * The serving shim: the Task API on the socket {@code start} bound (inherited as fd 3, named by
+ * {@code -socket}), events to containerd's {@code TTRPC_ADDRESS}, until Shutdown.
+ */
+final class ServeCommand {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+    static final int INHERITED_LISTENER_FD = 3;
+
+    private ServeCommand() {
+    }
+
+    static int run(ShimArgs args) {
+        if (args.socket().isEmpty()) {
+            System.err.println("containerd-shim-kata-v2: serving needs -socket (the launcher's start step sets it)");
+            return 2;
+        }
+        EventPublisher publisher = new EventPublisher(System.getenv("TTRPC_ADDRESS"), args.namespace());
+        ShutdownLatch shutdown = new ShutdownLatch();
+        TaskService tasks = new TaskService(ShimConfig.fromEnvironment(), args.namespace(), new TaskEvents(publisher),
+                (action, nanos, outcome) -> log.debug("agent {} {} in {} us", action, outcome, nanos / 1000),
+                shutdown::release);
+        TtrpcServer server = TtrpcServer.builder()
+                .service(tasks.definition())
+                .observer(call -> log.debug("task {} {} in {} us", call.method(), call.status(), call.durationNanos() / 1000))
+                .build();
+        try {
+            server.listenOnInherited(INHERITED_LISTENER_FD, Endpoint.parse(args.socket()));
+        } catch (Exception e) {
+            log.error("cannot serve on {}: {}", args.socket(), e.getMessage());
+            return 1;
+        }
+        log.info("shim for {} in namespace {} serving on {}", args.id(), args.namespace(), args.socket());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (tasks.sandbox() != null) {
+                tasks.sandbox().destroy();
+            }
+        }, "shim-exit"));
+        shutdown.await();
+        try {
+            // let the Shutdown reply go out, then stop
+            Thread.sleep(50);
+            server.shutdown(Duration.ofSeconds(1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        publisher.drainAndClose(Duration.ofSeconds(3));
+        log.info("shim for {} exiting", args.id());
+        return 0;
+    }
+
+    /** Released by the Shutdown RPC once no container remains. */
+    private static final class ShutdownLatch {
+        private final java.util.concurrent.CountDownLatch latch = new java.util.concurrent.CountDownLatch(1);
+
+        void release() {
+            latch.countDown();
+        }
+
+        void await() {
+            try {
+                latch.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

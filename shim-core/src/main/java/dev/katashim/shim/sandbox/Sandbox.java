@@ -1,0 +1,110 @@
+package dev.katashim.shim.sandbox;
+
+import dev.katashim.agent.client.AgentCallObserver;
+import dev.katashim.agent.client.AgentClient;
+import dev.katashim.protocols.kata.agent.CreateSandboxRequest;
+import dev.katashim.protocols.kata.agent.DestroySandboxRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** One pod's sandbox: its hypervisor (or host agent), the agent connection, its directory. */
+public final class Sandbox {
+    private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
+
+    private final String id;
+    private final Hypervisor hypervisor;
+    private final SandboxDirectory directory;
+    private final AgentClient agent;
+    private final AtomicBoolean destroying = new AtomicBoolean();
+    private final java.util.concurrent.CompletableFuture<Void> destroyed = new java.util.concurrent.CompletableFuture<>();
+
+    private Sandbox(String id, Hypervisor hypervisor, SandboxDirectory directory, AgentClient agent) {
+        this.id = id;
+        this.hypervisor = hypervisor;
+        this.directory = directory;
+        this.agent = agent;
+    }
+
+    /** Starts the hypervisor, waits for the agent, and creates the sandbox in it. */
+    public static Sandbox start(String id, String hostname, Hypervisor hypervisor, SandboxDirectory directory,
+                                AgentCallObserver observer, Duration dialTimeout) throws IOException, InterruptedException {
+        directory.create();
+        // lets `delete` tell a live shim's sandbox from a dead one's
+        java.nio.file.Files.writeString(directory.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
+        hypervisor.start(directory);
+        AgentClient agent = null;
+        try {
+            agent = AgentClient.builder(hypervisor.agentEndpoint()).observer(observer).dialTimeout(dialTimeout).connect();
+            agent.createSandbox(CreateSandboxRequest.newBuilder().setSandboxId(id).setHostname(hostname).build());
+            return new Sandbox(id, hypervisor, directory, agent);
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            if (agent != null) {
+                agent.close();
+            }
+            hypervisor.stop(Duration.ofSeconds(2));
+            directory.delete();
+            throw e;
+        }
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public AgentClient agent() {
+        return agent;
+    }
+
+    public Hypervisor hypervisor() {
+        return hypervisor;
+    }
+
+    public SandboxDirectory directory() {
+        return directory;
+    }
+
+    /** The pid every task of this sandbox reports: the hypervisor's, as upstream. */
+    public int pid() {
+        return (int) hypervisor.pid();
+    }
+
+    /**
+     * Destroys the sandbox in the agent, stops the hypervisor, removes the directory. Runs once;
+     * a concurrent caller (Delete, Shutdown, the exit hook) waits until it is done.
+     */
+    public void destroy() {
+        if (!destroying.compareAndSet(false, true)) {
+            destroyed.join();
+            return;
+        }
+        try {
+            tearDown();
+        } finally {
+            destroyed.complete(null);
+        }
+    }
+
+    private void tearDown() {
+        try {
+            if (agent.isOpen()) {
+                agent.destroySandbox(DestroySandboxRequest.getDefaultInstance());
+            }
+        } catch (Exception e) {
+            log.warn("sandbox {}: DestroySandbox failed: {}", id, e.getMessage());
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        agent.close();
+        hypervisor.stop(Duration.ofSeconds(5));
+        try {
+            directory.delete();
+        } catch (IOException e) {
+            log.warn("sandbox {}: cannot remove {}: {}", id, directory.path(), e.getMessage());
+        }
+    }
+}
