@@ -51,7 +51,8 @@ public final class TaskApiClient implements AutoCloseable {
         return client;
     }
 
-    private <T extends MessageLite> T call(String method, MessageLite request, Parser<T> parser) throws InterruptedException {
+    /** Any Task RPC, for the calls this class has no shorthand for. */
+    public <T extends MessageLite> T call(String method, MessageLite request, Parser<T> parser) throws InterruptedException {
         return client.blockingCall(SERVICE, method, request, parser, options);
     }
 

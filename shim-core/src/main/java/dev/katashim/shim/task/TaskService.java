@@ -148,8 +148,14 @@ public final class TaskService {
             if (!type.startsSandbox() && sandbox == null) {
                 throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "BUG: Cannot start the container, since the sandbox hasn't been created");
             }
+            ProcessIo io = openIo(stdio, new IoContext(namespace, id));
             RootfsMounts rootfs = new RootfsMounts(bundle.path().resolve("rootfs"), request.getRootfsList());
-            rootfs.mount();
+            try {
+                rootfs.mount();
+            } catch (RuntimeException e) {
+                io.close();
+                throw e;
+            }
             boolean startedSandbox = false;
             try {
                 if (type.startsSandbox()) {
@@ -163,6 +169,7 @@ public final class TaskService {
                 sandbox.agent().createContainer(CreateContainerRequest.newBuilder()
                         .setContainerId(id).setExecId(id).setOCI(spec).build());
             } catch (Exception e) {
+                io.close();
                 rootfs.unmount();
                 if (startedSandbox) {
                     sandbox.destroy();
@@ -171,6 +178,7 @@ public final class TaskService {
                 throw e;
             }
             ShimProcess init = new ShimProcess(id, "", id, stdio, null);
+            init.io = io;
             containers.put(id, new Container(id, bundle, type, init, rootfs));
             events.created(id, bundle.path().toString(), stdio, sandbox.pid());
             return CreateTaskResponse.newBuilder().setPid(sandbox.pid()).build();
@@ -195,13 +203,6 @@ public final class TaskService {
                         process.isInit() ? "container" : "exec", process.eventId(), process.status);
             }
             AgentClient agent = sandbox.agent();
-            // open containerd's FIFOs first (a bad path fails Start cleanly), copy only once the process runs
-            IoContext ioContext = new IoContext(namespace, process.containerId);
-            try {
-                process.io = ProcessIo.open(process.stdio, process.isInit() ? ioContext : ioContext.forExec(process.execId));
-            } catch (IllegalArgumentException e) {
-                throw new TtrpcException(StatusCode.INVALID_ARGUMENT, e.getMessage());
-            }
             try {
                 if (process.isInit()) {
                     agent.startContainer(StartContainerRequest.newBuilder().setContainerId(process.containerId).build());
@@ -211,7 +212,6 @@ public final class TaskService {
                 }
             } catch (Exception e) {
                 process.io.close();
-                process.io = null;
                 process.status = Status.STOPPED;
                 process.exit.complete(new Exit(Exit.UNKNOWN_STATUS, Instant.now()));
                 throw e;
@@ -319,6 +319,7 @@ public final class TaskService {
                     throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "exec %s is still running", exec.execId);
                 }
                 container.execs.remove(exec.execId);
+                exec.io.close();
                 Exit exit = exec.exitOrNull();
                 return deleteResponse(exit == null ? new Exit(Exit.UNKNOWN_STATUS, Instant.now()) : exit);
             }
@@ -338,6 +339,8 @@ public final class TaskService {
                     log.debug("RemoveContainer {}: {}", container.id, e.getMessage());
                 }
             }
+            init.io.close();
+            container.execs.values().forEach(e -> e.io.close());
             container.rootfs.unmount();
             containers.remove(container.id);
             if (container.type.startsSandbox() && current != null) {
@@ -475,12 +478,25 @@ public final class TaskService {
                 throw new TtrpcException(StatusCode.INVALID_ARGUMENT, "Get an invalid spec type: exec " + request.getExecId() + " has no args");
             }
             StdioSpec stdio = new StdioSpec(request.getStdin(), request.getStdout(), request.getStderr(), request.getTerminal());
-            container.execs.put(request.getExecId(), new ShimProcess(container.id, request.getExecId(),
-                    UUID.randomUUID().toString(), stdio, process.toBuilder().setTerminal(request.getTerminal()).build()));
+            ShimProcess exec = new ShimProcess(container.id, request.getExecId(),
+                    UUID.randomUUID().toString(), stdio, process.toBuilder().setTerminal(request.getTerminal()).build());
+            exec.io = openIo(stdio, new IoContext(namespace, container.id).forExec(request.getExecId()));
+            container.execs.put(request.getExecId(), exec);
             events.execAdded(container.id, request.getExecId());
             return Empty.getDefaultInstance();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** containerd's side of a process's stdio, opened at Create/Exec so that a bad path fails there, as upstream. */
+    private static ProcessIo openIo(StdioSpec stdio, IoContext context) {
+        try {
+            return ProcessIo.open(stdio, context);
+        } catch (IllegalArgumentException e) {
+            throw new TtrpcException(StatusCode.INVALID_ARGUMENT, e.getMessage());
+        } catch (java.io.IOException e) {
+            throw new TtrpcException(StatusCode.INVALID_ARGUMENT, "cannot open the stdio of the process: " + e.getMessage());
         }
     }
 
