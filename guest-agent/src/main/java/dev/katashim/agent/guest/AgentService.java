@@ -136,7 +136,8 @@ public final class AgentService {
         }
         mounter.unmountAll(sandbox.markDestroyed());
         try {
-            for (String leftover : runc.list()) {
+            // runc keeps one directory per container under its root: none means nothing to ask runc about
+            for (String leftover : runcRootIsEmpty() ? List.<String>of() : runc.list()) {
                 log.warn("runc still knows container {}: deleting it", leftover);
                 runc.delete(leftover, true);
             }
@@ -145,6 +146,14 @@ public final class AgentService {
         }
         if (!cgroupParent.removeEmpty()) {
             log.warn("some cgroups under {} could not be removed", cgroupParent.path());
+        }
+    }
+
+    private boolean runcRootIsEmpty() {
+        try (var entries = Files.list(options.runcRoot())) {
+            return entries.findAny().isEmpty();
+        } catch (IOException missing) {
+            return true;
         }
     }
 

@@ -19,8 +19,11 @@ public final class ShimProcessUnderTest {
     private ShimProcessUnderTest() {
     }
 
+    /** bin/containerd-shim-kata-v2 of this checkout, from the repository root or a module directory. */
     public static Path launcher() {
-        return Path.of("").toAbsolutePath().getParent().resolve("bin/containerd-shim-kata-v2");
+        Path here = Path.of("").toAbsolutePath();
+        Path launcher = here.resolve("bin/containerd-shim-kata-v2");
+        return java.nio.file.Files.exists(launcher) ? launcher : here.getParent().resolve("bin/containerd-shim-kata-v2");
     }
 
     /** Runs {@code start} for container {@code id} in {@code bundle}; returns the printed address. */

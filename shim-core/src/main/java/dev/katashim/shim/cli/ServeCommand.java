@@ -43,11 +43,9 @@ final class ServeCommand {
             return 1;
         }
         log.info("shim for {} in namespace {} serving on {}", args.id(), args.namespace(), args.socket());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (tasks.sandbox() != null) {
-                tasks.sandbox().destroy();
-            }
-        }, "shim-exit"));
+        // The launcher serves only sandboxes (pod members reuse their sandbox's shim): boot ours now.
+        tasks.prestart(args.id());
+        Runtime.getRuntime().addShutdownHook(new Thread(tasks::destroyAll, "shim-exit"));
         shutdown.await();
         try {
             // let the Shutdown reply go out, then stop

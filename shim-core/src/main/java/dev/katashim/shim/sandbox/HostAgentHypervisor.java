@@ -86,9 +86,14 @@ public final class HostAgentHypervisor implements Hypervisor {
         if (agent == null || !agent.isAlive()) {
             return;
         }
+        if (grace.isZero() && !AotTraining.active()) {
+            agent.destroyForcibly();
+            agent.onExit().join();
+            return;
+        }
         agent.destroy();
         try {
-            if (!agent.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!agent.waitFor(Math.max(grace.toMillis(), AotTraining.active() ? 10_000 : 0), TimeUnit.MILLISECONDS)) {
                 agent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {

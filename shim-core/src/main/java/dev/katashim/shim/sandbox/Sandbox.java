@@ -29,26 +29,30 @@ public final class Sandbox {
         this.agent = agent;
     }
 
-    /** Starts the hypervisor, waits for the agent, and creates the sandbox in it. */
-    public static Sandbox start(String id, String hostname, Hypervisor hypervisor, SandboxDirectory directory,
-                                AgentCallObserver observer, Duration dialTimeout) throws IOException, InterruptedException {
+    /**
+     * Starts the hypervisor and waits for its agent to answer. The sandbox is not created in the
+     * agent yet ({@link #create}): a shim boots as soon as it is started, before containerd's
+     * Create arrives with the details.
+     */
+    public static Sandbox boot(String id, Hypervisor hypervisor, SandboxDirectory directory,
+                               AgentCallObserver observer, Duration dialTimeout) throws IOException, InterruptedException {
         directory.create();
         // lets `delete` tell a live shim's sandbox from a dead one's
         java.nio.file.Files.writeString(directory.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
         hypervisor.start(directory);
-        AgentClient agent = null;
         try {
-            agent = AgentClient.builder(hypervisor.agentEndpoint()).observer(observer).dialTimeout(dialTimeout).connect();
-            agent.createSandbox(CreateSandboxRequest.newBuilder().setSandboxId(id).setHostname(hostname).build());
+            AgentClient agent = AgentClient.builder(hypervisor.agentEndpoint()).observer(observer).dialTimeout(dialTimeout).connect();
             return new Sandbox(id, hypervisor, directory, agent);
         } catch (IOException | RuntimeException | InterruptedException e) {
-            if (agent != null) {
-                agent.close();
-            }
             hypervisor.stop(Duration.ofSeconds(2));
             directory.delete();
             throw e;
         }
+    }
+
+    /** Creates the sandbox in the agent (CreateSandbox); on failure the caller destroys it. */
+    public void create(String hostname) throws InterruptedException {
+        agent.createSandbox(CreateSandboxRequest.newBuilder().setSandboxId(id).setHostname(hostname).build());
     }
 
     public String id() {
@@ -89,9 +93,11 @@ public final class Sandbox {
     }
 
     private void tearDown() {
+        boolean agentCleanedUp = false;
         try {
             if (agent.isOpen()) {
                 agent.destroySandbox(DestroySandboxRequest.getDefaultInstance());
+                agentCleanedUp = true;
             }
         } catch (Exception e) {
             log.warn("sandbox {}: DestroySandbox failed: {}", id, e.getMessage());
@@ -100,7 +106,8 @@ public final class Sandbox {
             }
         }
         agent.close();
-        hypervisor.stop(Duration.ofSeconds(5));
+        // once the agent has destroyed everything there is nothing left to stop gracefully
+        hypervisor.stop(agentCleanedUp ? Duration.ZERO : Duration.ofSeconds(5));
         try {
             directory.delete();
         } catch (IOException e) {

@@ -88,6 +88,11 @@ public final class TaskService {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, Container> containers = new LinkedHashMap<>();
     private volatile Sandbox sandbox;
+    /** A sandbox booting since the shim started, before containerd's Create asked for it. */
+    private volatile PrestartedSandbox prestarted;
+
+    private record PrestartedSandbox(String id, java.util.concurrent.CompletableFuture<Sandbox> booting) {
+    }
 
     public TaskService(ShimConfig config, String namespace, TaskEvents events, AgentCallObserver agentObserver, Runnable exitShim) {
         this.config = config;
@@ -117,6 +122,57 @@ public final class TaskService {
                 .unary("Connect", ConnectRequest.parser(), this::connect)
                 .unary("Shutdown", ShutdownRequest.parser(), this::shutdown)
                 .build();
+    }
+
+    /**
+     * Starts booting the sandbox {@code sandboxId} now, in the background: containerd starts a shim
+     * for a sandbox just before it sends the Create for it, so the VM (or host agent) boot overlaps
+     * with the shim's own start-up. Create takes it over; Shutdown stops it if Create never comes.
+     */
+    public void prestart(String sandboxId) {
+        java.util.concurrent.CompletableFuture<Sandbox> booting = new java.util.concurrent.CompletableFuture<>();
+        prestarted = new PrestartedSandbox(sandboxId, booting);
+        Thread.ofVirtual().name("boot-" + sandboxId).start(() -> {
+            try {
+                booting.complete(boot(sandboxId));
+            } catch (Throwable e) {
+                booting.completeExceptionally(e);
+            }
+        });
+    }
+
+    private Sandbox boot(String sandboxId) throws java.io.IOException, InterruptedException {
+        return Sandbox.boot(sandboxId, new HostAgentHypervisor(config.agentCommand(), "/" + namespace),
+                SandboxDirectory.of(config.sandboxRoot(), sandboxId), agentObserver, config.agentDialTimeout());
+    }
+
+    /** The prestarted sandbox if it is the one asked for, else a freshly booted one. */
+    private Sandbox takeOrBoot(String sandboxId) throws Exception {
+        PrestartedSandbox early = prestarted;
+        prestarted = null;
+        if (early != null) {
+            if (early.id().equals(sandboxId)) {
+                try {
+                    return early.booting().join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
+            }
+            early.booting().thenAccept(Sandbox::destroy);
+        }
+        return boot(sandboxId);
+    }
+
+    /** Stops whatever this shim started (the process is exiting): the sandbox, or one still booting. */
+    public void destroyAll() {
+        PrestartedSandbox early = prestarted;
+        if (early != null) {
+            early.booting().thenAccept(Sandbox::destroy).exceptionally(t -> null).join();
+        }
+        Sandbox current = sandbox;
+        if (current != null) {
+            current.destroy();
+        }
     }
 
     /** The sandbox, once the first container created it (for the management server and metrics). */
@@ -159,10 +215,9 @@ public final class TaskService {
             boolean startedSandbox = false;
             try {
                 if (type.startsSandbox()) {
-                    String hostname = bundle.config().path("hostname").asText(id);
-                    sandbox = Sandbox.start(type.sandboxId(), hostname, new HostAgentHypervisor(config.agentCommand(), "/" + namespace),
-                            SandboxDirectory.of(config.sandboxRoot(), type.sandboxId()), agentObserver, config.agentDialTimeout());
+                    sandbox = takeOrBoot(type.sandboxId());
                     startedSandbox = true;
+                    sandbox.create(bundle.config().path("hostname").asText(id));
                     watchSandboxDeath(sandbox);
                 }
                 Spec spec = agentSpec(bundle, rootfs);
@@ -443,6 +498,11 @@ public final class TaskService {
         try {
             if (!containers.isEmpty() && !request.getNow()) {
                 return Empty.getDefaultInstance(); // containers remain: keep serving them
+            }
+            PrestartedSandbox early = prestarted;
+            prestarted = null;
+            if (early != null) {
+                early.booting().thenAccept(Sandbox::destroy).exceptionally(t -> null).join();
             }
             Sandbox current = sandbox;
             if (current != null) {
