@@ -73,6 +73,16 @@ class KataShimEndToEndTest {
     }
 
     @Test
+    void fileLogUriGetsTheOutput(@TempDir Path logs) throws Exception {
+        Path log = logs.resolve("sub/out.log");
+        String id = containerd.uniqueId("tlog");
+        CommandResult result = containerd.ctr("run", "--rm", "--runtime", RUNTIME, "--log-uri", "file://" + log,
+                "--rootfs", rootfs.path().toString(), id, "/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2");
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+        assertThat(Files.readString(log)).contains("to-stdout\n").contains("to-stderr\n");
+    }
+
+    @Test
     void detachedContainerKilledWithTermThenKill() {
         String id = containerd.uniqueId("t4");
         CommandResult run = containerd.ctr("run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id,
