@@ -1,0 +1,19 @@
+package dev.katashim.shim.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The settings of Kata's {@code configuration.toml} this shim uses: the hypervisor section,
+ * {@code [agent.kata]} and {@code [runtime]}; {@code source} is the file they came from.
+ */
+public record KataConfig(Path source, HypervisorSettings hypervisor, Agent agent, Runtime runtime) {
+
+    /** {@code [agent.kata]}: {@code dial_timeout} (seconds, as upstream) and {@code debug}. */
+    public record Agent(Duration dialTimeout, boolean debug) {
+    }
+
+    /** {@code [runtime]}: {@code enable_debug}, {@code sandbox_cgroup_only}. */
+    public record Runtime(boolean enableDebug, boolean sandboxCgroupOnly) {
+    }
+}

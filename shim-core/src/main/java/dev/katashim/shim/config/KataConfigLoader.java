@@ -1,0 +1,141 @@
+package dev.katashim.shim.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Finds and reads Kata's configuration file, in upstream's order: containerd's {@code ConfigPath}
+ * runtime option, then {@code KATA_CONF_FILE}, then {@code /etc/kata-containers/configuration.toml},
+ * then {@code /usr/share/defaults/kata-containers/configuration.toml} (which the setup script installs).
+ */
+public final class KataConfigLoader {
+    public static final Path ETC = Path.of("/etc/kata-containers/configuration.toml");
+    public static final Path DEFAULTS = Path.of("/usr/share/defaults/kata-containers/configuration.toml");
+    private static final TomlMapper TOML = new TomlMapper();
+
+    private KataConfigLoader() {
+    }
+
+    /** The file to use: an explicit one must exist; the standard locations are tried in turn. */
+    public static Path locate(Optional<Path> fromRuntimeOptions, String kataConfFileEnv) {
+        if (fromRuntimeOptions.isPresent()) {
+            return fromRuntimeOptions.get();
+        }
+        if (kataConfFileEnv != null && !kataConfFileEnv.isBlank()) {
+            return Path.of(kataConfFileEnv);
+        }
+        for (Path candidate : List.of(ETC, DEFAULTS)) {
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        throw new ConfigException("no Kata configuration file: none given by the ConfigPath runtime option or KATA_CONF_FILE, and neither "
+                + ETC + " nor " + DEFAULTS + " exists (scripts/setup installs the default)");
+    }
+
+    public static KataConfig load(Optional<Path> fromRuntimeOptions) {
+        return load(locate(fromRuntimeOptions, System.getenv("KATA_CONF_FILE")));
+    }
+
+    public static KataConfig load(Path file) {
+        JsonNode root;
+        try {
+            root = TOML.readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("Kata configuration file " + file + " does not exist");
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : ":" + at.getLineNr() + ":" + at.getColumnNr();
+            throw new ConfigException("syntax error in " + file + where + ": " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read Kata configuration file " + file + ": " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException(file + ": empty configuration");
+        }
+        return new KataConfig(file, hypervisor(file, root.path("hypervisor")), agent(root.path("agent").path("kata")),
+                new KataConfig.Runtime(root.path("runtime").path("enable_debug").asBoolean(false),
+                        root.path("runtime").path("sandbox_cgroup_only").asBoolean(false)));
+    }
+
+    private static HypervisorSettings hypervisor(Path file, JsonNode sections) {
+        List<String> names = new ArrayList<>();
+        sections.fieldNames().forEachRemaining(names::add);
+        if (names.size() != 1) {
+            throw new ConfigException(file + ": expected exactly one [hypervisor.<name>] section, found "
+                    + (names.isEmpty() ? "none" : String.join(", ", names)));
+        }
+        String name = names.getFirst();
+        JsonNode section = sections.path(name);
+        String where = file + " [hypervisor." + name + "]";
+        return switch (name) {
+            case "qemu" -> qemu(where, section);
+            case "none" -> new HypervisorSettings.None(words(section.path("agent").asText("")));
+            default -> throw new ConfigException(where + ": unknown hypervisor name \"" + name
+                    + "\" (this shim supports qemu, and none for the no-VM sandbox)");
+        };
+    }
+
+    private static HypervisorSettings.Qemu qemu(String where, JsonNode q) {
+        Path kernel = requiredPath(where, q, "kernel");
+        Path initrd = optionalPath(q, "initrd");
+        Path image = optionalPath(q, "image");
+        if (initrd == null && image == null) {
+            throw new ConfigException(where + ": needs initrd or image");
+        }
+        return new HypervisorSettings.Qemu(
+                Path.of(q.path("path").asText("/usr/bin/qemu-system-x86_64")), kernel, initrd, image,
+                q.path("machine_type").asText("q35"),
+                positive(where, q, "default_vcpus", 1),
+                positive(where, q, "default_memory", 2048),
+                HypervisorSettings.SharedFs.of(q.path("shared_fs").asText("virtio-9p"), where),
+                words(q.path("kernel_params").asText("")),
+                q.path("enable_debug").asBoolean(false),
+                q.path("accelerator").asText("auto"));
+    }
+
+    private static KataConfig.Agent agent(JsonNode kata) {
+        long dial = kata.path("dial_timeout").asLong(45);
+        return new KataConfig.Agent(Duration.ofSeconds(dial <= 0 ? 45 : dial), kata.path("debug").asBoolean(false));
+    }
+
+    private static Path requiredPath(String where, JsonNode section, String key) {
+        Path path = optionalPath(section, key);
+        if (path == null) {
+            throw new ConfigException(where + ": " + key + " is required");
+        }
+        return path;
+    }
+
+    private static Path optionalPath(JsonNode section, String key) {
+        String value = section.path(key).asText("");
+        return value.isBlank() ? null : Path.of(value);
+    }
+
+    private static int positive(String where, JsonNode section, String key, int fallback) {
+        JsonNode value = section.path(key);
+        if (value.isMissingNode()) {
+            return fallback;
+        }
+        if (!value.canConvertToInt() || value.asInt() <= 0) {
+            throw new ConfigException(where + ": " + key + " must be a positive number, not " + value);
+        }
+        return value.asInt();
+    }
+
+    private static List<String> words(String text) {
+        return text.isBlank() ? List.of() : Arrays.asList(text.trim().split("\\s+"));
+    }
+}

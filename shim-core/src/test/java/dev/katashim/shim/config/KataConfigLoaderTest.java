@@ -1,0 +1,107 @@
+package dev.katashim.shim.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class KataConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String toml) throws Exception {
+        return Files.writeString(dir.resolve(name), toml);
+    }
+
+    @Test
+    void readsUpstreamKeys() throws Exception {
+        Path file = write("configuration.toml", """
+                # as upstream's configuration-qemu.toml spells them
+                [hypervisor.qemu]
+                path = "/usr/bin/qemu-system-x86_64"
+                kernel = "/opt/kata/vmlinuz"
+                initrd = "/opt/kata/initramfs.img"
+                machine_type = "q35"
+                default_vcpus = 2
+                default_memory = 1024
+                shared_fs = "virtio-9p"
+                kernel_params = "quiet agent.debug=1"
+                enable_debug = true
+
+                [agent.kata]
+                dial_timeout = 30
+                debug = true
+
+                [runtime]
+                enable_debug = true
+                sandbox_cgroup_only = true
+                """);
+        KataConfig config = KataConfigLoader.load(file);
+        assertThat(config.source()).isEqualTo(file);
+        assertThat(config.hypervisor()).isEqualTo(new HypervisorSettings.Qemu(Path.of("/usr/bin/qemu-system-x86_64"),
+                Path.of("/opt/kata/vmlinuz"), Path.of("/opt/kata/initramfs.img"), null, "q35", 2, 1024,
+                HypervisorSettings.SharedFs.VIRTIO_9P, List.of("quiet", "agent.debug=1"), true, "auto"));
+        assertThat(config.agent()).isEqualTo(new KataConfig.Agent(Duration.ofSeconds(30), true));
+        assertThat(config.runtime()).isEqualTo(new KataConfig.Runtime(true, true));
+    }
+
+    @Test
+    void theNoVmSandboxOnlyWhenAFileNamesIt() throws Exception {
+        Path file = write("none.toml", """
+                [hypervisor.none]
+                agent = "/opt/kata/bin/kata-guest-agent --debug"
+                """);
+        assertThat(KataConfigLoader.load(file).hypervisor())
+                .isEqualTo(new HypervisorSettings.None(List.of("/opt/kata/bin/kata-guest-agent", "--debug")));
+    }
+
+    @Test
+    void aSyntaxErrorGivesFileAndLine() throws Exception {
+        Path file = write("broken.toml", """
+                [hypervisor.qemu]
+                kernel = "/opt/kata/vmlinuz"
+                default_vcpus = = 2
+                """);
+        assertThatThrownBy(() -> KataConfigLoader.load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("syntax error in " + file + ":3:");
+    }
+
+    @Test
+    void anUnknownHypervisorIsNamed() throws Exception {
+        Path file = write("fc.toml", "[hypervisor.firecracker]\nkernel = \"/k\"\n");
+        assertThatThrownBy(() -> KataConfigLoader.load(file))
+                .hasMessageContaining("unknown hypervisor name \"firecracker\"").hasMessageContaining(file.toString());
+    }
+
+    @Test
+    void missingOrBadValuesAreNamed() throws Exception {
+        assertThatThrownBy(() -> KataConfigLoader.load(write("a.toml", "[hypervisor.qemu]\ninitrd = \"/i\"\n")))
+                .hasMessageContaining("[hypervisor.qemu]: kernel is required");
+        assertThatThrownBy(() -> KataConfigLoader.load(write("b.toml", "[hypervisor.qemu]\nkernel = \"/k\"\n")))
+                .hasMessageContaining("needs initrd or image");
+        assertThatThrownBy(() -> KataConfigLoader.load(write("c.toml", "[hypervisor.qemu]\nkernel = \"/k\"\ninitrd = \"/i\"\ndefault_vcpus = 0\n")))
+                .hasMessageContaining("default_vcpus must be a positive number");
+        assertThatThrownBy(() -> KataConfigLoader.load(write("d.toml", "[hypervisor.qemu]\nkernel = \"/k\"\ninitrd = \"/i\"\nshared_fs = \"nfs\"\n")))
+                .hasMessageContaining("shared_fs = \"nfs\"");
+        assertThatThrownBy(() -> KataConfigLoader.load(write("e.toml", "[agent.kata]\ndebug = true\n")))
+                .hasMessageContaining("exactly one [hypervisor.<name>] section, found none");
+        assertThatThrownBy(() -> KataConfigLoader.load(dir.resolve("absent.toml")))
+                .hasMessageContaining("absent.toml does not exist");
+    }
+
+    @Test
+    void runtimeOptionWinsOverTheEnvironment() throws Exception {
+        Path fromOptions = write("options.toml", "");
+        Path fromEnv = write("env.toml", "");
+        assertThat(KataConfigLoader.locate(Optional.of(fromOptions), fromEnv.toString())).isEqualTo(fromOptions);
+        assertThat(KataConfigLoader.locate(Optional.empty(), fromEnv.toString())).isEqualTo(fromEnv);
+    }
+}
