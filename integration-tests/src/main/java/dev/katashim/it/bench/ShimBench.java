@@ -1,6 +1,7 @@
 package dev.katashim.it.bench;
 
 import dev.katashim.it.peers.TaskApiClient;
+import dev.katashim.it.shim.KataConfigs;
 import dev.katashim.it.shim.OciBundles;
 import dev.katashim.it.shim.ShimProcessUnderTest;
 import dev.katashim.it.support.BusyboxRootfs;
@@ -32,7 +33,9 @@ public final class ShimBench {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         Path repo = Path.of("").toAbsolutePath();
         Path dir = TempDirs.createShort("ksb");
-        try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin")).start()) {
+        Path config = KataConfigs.noVm(dir);
+        try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
+                .environment("KATA_CONF_FILE", config.toString()).start()) {
             Path rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path();
             System.out.printf("shim benchmark: %d runs each, alternating, one private containerd%n%n", runs);
 
@@ -133,7 +136,8 @@ public final class ShimBench {
         CommandResult result = ExternalCommand.run(List.of("/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", bundle.toString(), binary,
                         "-namespace", containerd.namespace(), "-address", containerd.grpcAddress().toString(),
                         "-publish-binary", "/usr/bin/containerd", "-id", id, "start"),
-                Map.of("KATA_SHIM_SANDBOX_ROOT", dir.resolve("sbs").toString(), "TTRPC_ADDRESS", containerd.ttrpcAddress().toString()),
+                Map.of("KATA_SHIM_SANDBOX_ROOT", dir.resolve("sbs").toString(), "TTRPC_ADDRESS", containerd.ttrpcAddress().toString(),
+                        "KATA_CONF_FILE", KataConfigs.noVm(dir).toString()),
                 new byte[0], Duration.ofSeconds(30));
         long printed = System.nanoTime() - start;
         if (!result.succeeded()) {

@@ -18,7 +18,8 @@ public final class ShimDemo {
     public static void main(String[] args) throws Exception {
         Path repo = Path.of("").toAbsolutePath();
         Path dir = TempDirs.createShort("ktd");
-        try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin")).start()) {
+        try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
+                .environment("KATA_CONF_FILE", dev.katashim.it.shim.KataConfigs.noVm(dir).toString()).start()) {
             String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
             System.out.println("private containerd " + containerd.grpcAddress() + ", namespace " + containerd.namespace()
                     + ", our shim from " + repo.resolve("bin/containerd-shim-kata-v2"));

@@ -31,7 +31,8 @@ class KataShimEndToEndTest {
     @BeforeAll
     static void start(@TempDir Path dir) {
         Path repo = Path.of("").toAbsolutePath().getParent();
-        containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin")).start();
+        containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
+                .environment("KATA_CONF_FILE", KataConfigs.noVm(dir).toString()).start();
         rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
     }
 

@@ -47,7 +47,7 @@ class ShimBadInputTest {
         sandboxId = "sb-" + UUID.randomUUID().toString().substring(0, 8);
         Path bundle = OciBundles.create(dir.resolve(sandboxId), rootfs, Map.of(), "/bin/sleep", "300");
         String address = ShimProcessUnderTest.start(bundle, NAMESPACE, dir.resolve("c.sock"), sandboxId,
-                Map.of("KATA_SHIM_SANDBOX_ROOT", dir.resolve("sbs").toString()));
+                Map.of("KATA_SHIM_SANDBOX_ROOT", dir.resolve("sbs").toString(), "KATA_CONF_FILE", KataConfigs.noVm(dir).toString()));
         shim = ShimProcessUnderTest.connect(address, NAMESPACE);
         CreateTaskResponse created = shim.call("Create", CreateTaskRequest.newBuilder().setId(sandboxId)
                 .setBundle(bundle.toString()).build(), CreateTaskResponse.parser());

@@ -1,5 +1,6 @@
 package dev.katashim.shim.cli;
 
+import dev.katashim.shim.config.RuntimeOptions;
 import dev.katashim.shim.events.EventPublisher;
 import dev.katashim.shim.events.TaskEvents;
 import dev.katashim.shim.task.ShimConfig;
@@ -18,6 +19,8 @@ import java.time.Duration;
 final class ServeCommand {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
     static final int INHERITED_LISTENER_FD = 3;
+    /** Where the launcher's start step saves its stdin (the runtime options Any), in the bundle. */
+    static final String RUNTIME_OPTIONS_FILE = "kata-shim-options.pb";
 
     private ServeCommand() {
     }
@@ -44,7 +47,7 @@ final class ServeCommand {
         }
         log.info("shim for {} in namespace {} serving on {}", args.id(), args.namespace(), args.socket());
         // The launcher serves only sandboxes (pod members reuse their sandbox's shim): boot ours now.
-        tasks.prestart(args.id());
+        tasks.prestart(args.id(), savedRuntimeOptions());
         Runtime.getRuntime().addShutdownHook(new Thread(tasks::destroyAll, "shim-exit"));
         shutdown.await();
         try {
@@ -57,6 +60,16 @@ final class ServeCommand {
         publisher.drainAndClose(Duration.ofSeconds(3));
         log.info("shim for {} exiting", args.id());
         return 0;
+    }
+
+    /** The ConfigPath in the runtime options {@code start} saved from its stdin into the bundle. */
+    private static java.util.Optional<java.nio.file.Path> savedRuntimeOptions() {
+        try {
+            return RuntimeOptions.configPathFromFile(java.nio.file.Path.of(RUNTIME_OPTIONS_FILE));
+        } catch (dev.katashim.shim.config.ConfigException e) {
+            log.warn("{}; using the default configuration search", e.getMessage());
+            return java.util.Optional.empty();
+        }
     }
 
     /** Released by the Shutdown RPC once no container remains. */

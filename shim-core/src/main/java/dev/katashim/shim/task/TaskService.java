@@ -40,6 +40,10 @@ import dev.katashim.protocols.kata.agent.Spec;
 import dev.katashim.protocols.kata.agent.StartContainerRequest;
 import dev.katashim.protocols.kata.agent.TtyWinResizeRequest;
 import dev.katashim.protocols.kata.agent.WaitProcessRequest;
+import dev.katashim.shim.config.ConfigException;
+import dev.katashim.shim.config.KataConfig;
+import dev.katashim.shim.config.KataConfigLoader;
+import dev.katashim.shim.config.RuntimeOptions;
 import dev.katashim.shim.events.TaskEvents;
 import dev.katashim.shim.io.IoContext;
 import dev.katashim.shim.io.ProcessIo;
@@ -47,7 +51,8 @@ import dev.katashim.shim.io.StdioSpec;
 import dev.katashim.shim.oci.Bundle;
 import dev.katashim.shim.oci.ContainerType;
 import dev.katashim.shim.oci.OciJsonToAgentSpec;
-import dev.katashim.shim.sandbox.HostAgentHypervisor;
+import dev.katashim.shim.sandbox.Hypervisor;
+import dev.katashim.shim.sandbox.Hypervisors;
 import dev.katashim.shim.sandbox.Sandbox;
 import dev.katashim.shim.sandbox.SandboxDirectory;
 import dev.katashim.ttrpc.server.CallContext;
@@ -63,6 +68,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
@@ -91,7 +97,7 @@ public final class TaskService {
     /** A sandbox booting since the shim started, before containerd's Create asked for it. */
     private volatile PrestartedSandbox prestarted;
 
-    private record PrestartedSandbox(String id, java.util.concurrent.CompletableFuture<Sandbox> booting) {
+    private record PrestartedSandbox(String id, Optional<Path> configPath, java.util.concurrent.CompletableFuture<Sandbox> booting) {
     }
 
     public TaskService(ShimConfig config, String namespace, TaskEvents events, AgentCallObserver agentObserver, Runnable exitShim) {
@@ -129,29 +135,43 @@ public final class TaskService {
      * for a sandbox just before it sends the Create for it, so the VM (or host agent) boot overlaps
      * with the shim's own start-up. Create takes it over; Shutdown stops it if Create never comes.
      */
-    public void prestart(String sandboxId) {
+    public void prestart(String sandboxId, Optional<Path> configPath) {
         java.util.concurrent.CompletableFuture<Sandbox> booting = new java.util.concurrent.CompletableFuture<>();
-        prestarted = new PrestartedSandbox(sandboxId, booting);
+        prestarted = new PrestartedSandbox(sandboxId, configPath, booting);
         Thread.ofVirtual().name("boot-" + sandboxId).start(() -> {
             try {
-                booting.complete(boot(sandboxId));
+                booting.complete(boot(sandboxId, configPath));
             } catch (Throwable e) {
                 booting.completeExceptionally(e);
             }
         });
     }
 
-    private Sandbox boot(String sandboxId) throws java.io.IOException, InterruptedException {
-        return Sandbox.boot(sandboxId, new HostAgentHypervisor(config.agentCommand(), "/" + namespace),
-                SandboxDirectory.of(config.sandboxRoot(), sandboxId), agentObserver, config.agentDialTimeout());
+    /** Boots the sandbox the configuration file asks for (runtime option, KATA_CONF_FILE, defaults). */
+    private Sandbox boot(String sandboxId, Optional<Path> configPath) throws java.io.IOException, InterruptedException {
+        KataConfig kata;
+        try {
+            kata = KataConfigLoader.load(configPath);
+        } catch (ConfigException e) {
+            throw new TtrpcException(StatusCode.INVALID_ARGUMENT, e.getMessage());
+        }
+        Hypervisor hypervisor;
+        try {
+            hypervisor = Hypervisors.create(kata, config.agentCommand(), "/" + namespace);
+        } catch (ConfigException e) {
+            throw new TtrpcException(StatusCode.INVALID_ARGUMENT, e.getMessage());
+        }
+        log.info("sandbox {}: configuration {}, hypervisor {}", sandboxId, kata.source(), hypervisor.kind());
+        return Sandbox.boot(sandboxId, hypervisor, SandboxDirectory.of(config.sandboxRoot(), sandboxId), agentObserver,
+                kata.agent().dialTimeout());
     }
 
-    /** The prestarted sandbox if it is the one asked for, else a freshly booted one. */
-    private Sandbox takeOrBoot(String sandboxId) throws Exception {
+    /** The prestarted sandbox if it is the one asked for (same configuration), else a freshly booted one. */
+    private Sandbox takeOrBoot(String sandboxId, Optional<Path> configPath) throws Exception {
         PrestartedSandbox early = prestarted;
         prestarted = null;
         if (early != null) {
-            if (early.id().equals(sandboxId)) {
+            if (early.id().equals(sandboxId) && (configPath.isEmpty() || configPath.equals(early.configPath()))) {
                 try {
                     return early.booting().join();
                 } catch (java.util.concurrent.CompletionException e) {
@@ -160,7 +180,7 @@ public final class TaskService {
             }
             early.booting().thenAccept(Sandbox::destroy);
         }
-        return boot(sandboxId);
+        return boot(sandboxId, configPath);
     }
 
     /** Stops whatever this shim started (the process is exiting): the sandbox, or one still booting. */
@@ -215,7 +235,13 @@ public final class TaskService {
             boolean startedSandbox = false;
             try {
                 if (type.startsSandbox()) {
-                    sandbox = takeOrBoot(type.sandboxId());
+                    Optional<Path> configPath;
+                    try {
+                        configPath = RuntimeOptions.configPath(request.getOptions());
+                    } catch (ConfigException e) {
+                        throw new TtrpcException(StatusCode.INVALID_ARGUMENT, e.getMessage());
+                    }
+                    sandbox = takeOrBoot(type.sandboxId(), configPath);
                     startedSandbox = true;
                     sandbox.create(bundle.config().path("hostname").asText(id));
                     watchSandboxDeath(sandbox);

@@ -1,0 +1,26 @@
+package dev.katashim.shim.sandbox;
+
+import dev.katashim.shim.config.ConfigException;
+import dev.katashim.shim.config.HypervisorSettings;
+import dev.katashim.shim.config.KataConfig;
+
+import java.util.List;
+
+/** The hypervisor a configuration file asks for. */
+public final class Hypervisors {
+    private Hypervisors() {
+    }
+
+    /**
+     * @param defaultAgentCommand the host agent's command when {@code [hypervisor.none]} names none
+     * @param cgroupParent        where a host agent puts container cgroups
+     */
+    public static Hypervisor create(KataConfig config, List<String> defaultAgentCommand, String cgroupParent) {
+        return switch (config.hypervisor()) {
+            case HypervisorSettings.None none -> new HostAgentHypervisor(
+                    none.agentCommand().isEmpty() ? defaultAgentCommand : none.agentCommand(), cgroupParent);
+            case HypervisorSettings.Qemu qemu -> throw new ConfigException(config.source()
+                    + ": [hypervisor.qemu] is not available in this build yet");
+        };
+    }
+}
