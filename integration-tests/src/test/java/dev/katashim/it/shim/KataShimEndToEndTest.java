@@ -112,6 +112,24 @@ class KataShimEndToEndTest {
     }
 
     @Test
+    void ctrTaskMetricsShowsTheContainersCgroup() {
+        String id = containerd.uniqueId("tmet");
+        assertThat(containerd.ctr("run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id,
+                "/bin/sh", "-c", "sleep 300 & sleep 301").exitCode()).isZero();
+        CommandResult metrics = containerd.ctr("task", "metrics", id);
+        assertThat(metrics.exitCode()).as(metrics.toString()).isZero();
+        java.util.Map<String, String> table = new java.util.HashMap<>();
+        metrics.stdout().lines().map(l -> l.trim().split("\\s+", 2)).filter(f -> f.length == 2).forEach(f -> table.put(f[0], f[1]));
+        assertThat(Long.parseLong(table.get("memory.usage_in_bytes"))).as(metrics.stdout()).isPositive();
+        assertThat(Long.parseLong(table.get("cpuacct.usage"))).isPositive();
+        assertThat(table.get("pids.current")).isEqualTo("2");
+        containerd.ctr("task", "kill", "-s", "KILL", id);
+        await().atMost(Duration.ofSeconds(20)).until(() -> taskRow(id).get(2).equals("STOPPED"));
+        containerd.ctr("task", "rm", id);
+        assertThat(containerd.ctr("c", "rm", id).exitCode()).isZero();
+    }
+
+    @Test
     void killedShimIsCleanedUpByDelete() throws Exception {
         String id = containerd.uniqueId("t6");
         assertThat(containerd.ctr("run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id,

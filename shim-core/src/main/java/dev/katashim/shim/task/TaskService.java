@@ -641,8 +641,15 @@ public final class TaskService {
         throw new TtrpcException(StatusCode.UNIMPLEMENTED, "service Update: not implemented yet");
     }
 
-    private StatsResponse stats(StatsRequest request, CallContext ctx) {
-        throw new TtrpcException(StatusCode.UNIMPLEMENTED, "service Stats: not implemented yet");
+    private StatsResponse stats(StatsRequest request, CallContext ctx) throws Exception {
+        Container container = locked(() -> container(request.getId()));
+        Sandbox current = sandbox;
+        if (current == null || container.init.status == Status.STOPPED) {
+            throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "container %s is not running: no stats", container.id);
+        }
+        var stats = current.agent().statsContainer(dev.katashim.protocols.kata.agent.StatsContainerRequest.newBuilder()
+                .setContainerId(container.id).build());
+        return StatsResponse.newBuilder().setStats(CgroupMetrics.pack(stats.getCgroupStats())).build();
     }
 
     // ---- lookups ---------------------------------------------------------------------------
