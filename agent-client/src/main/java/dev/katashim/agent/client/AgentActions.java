@@ -17,27 +17,30 @@ public final class AgentActions {
     public static final String AGENT_SERVICE = "grpc.AgentService";
     public static final String HEALTH_SERVICE = "grpc.Health";
 
-    private static final Map<String, String> BY_SERVICE_METHOD = build();
+    /** service → method → action: two lookups and no string building on every call. */
+    private static final Map<String, Map<String, String>> BY_SERVICE_METHOD = build();
 
     private AgentActions() {
     }
 
-    private static Map<String, String> build() {
-        Map<String, String> map = new HashMap<>();
+    private static Map<String, Map<String, String>> build() {
+        Map<String, Map<String, String>> map = new HashMap<>();
         for (ServiceDescriptor service : new ServiceDescriptor[]{
                 AgentProto.getDescriptor().findServiceByName("AgentService"),
                 HealthProto.getDescriptor().findServiceByName("Health")}) {
+            Map<String, String> methods = new HashMap<>();
             for (MethodDescriptor method : service.getMethods()) {
-                map.put(service.getFullName() + "/" + method.getName(), method.getInputType().getFullName());
+                methods.put(method.getName(), method.getInputType().getFullName());
             }
+            map.put(service.getFullName(), Map.copyOf(methods));
         }
         return Map.copyOf(map);
     }
 
     /** The action name of {@code service/method}, or {@code service/method} itself for a method the schema lacks. */
     public static String of(String service, String method) {
-        String key = service + "/" + method;
-        return BY_SERVICE_METHOD.getOrDefault(key, key);
+        String action = BY_SERVICE_METHOD.getOrDefault(service, Map.of()).get(method);
+        return action != null ? action : service + "/" + method;
     }
 
     /** Every AgentService method name, in schema order. */

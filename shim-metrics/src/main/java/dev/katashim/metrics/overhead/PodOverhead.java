@@ -1,0 +1,175 @@
+package dev.katashim.metrics.overhead;
+
+import dev.katashim.metrics.expo.MetricFamily;
+import dev.katashim.metrics.expo.MetricType;
+import dev.katashim.metrics.expo.Sample;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * The pod overhead: what the sandbox costs the host beyond what its containers use, sampled on its
+ * own schedule (every {@code interval}, not when someone scrapes):
+ * <pre>
+ *   cpu %  = ((host CPU now − host CPU before) − Σ (container CPU now − container CPU before)) / Δt × 100
+ *   memory = host memory now − Σ container memory now
+ * </pre>
+ * Everything is in one unit (ns, bytes; see {@link Usage}) and signed 64-bit arithmetic, so nothing
+ * wraps. A window is not used when it cannot be right: a counter went backwards (a cgroup was
+ * recreated), or the set of containers changed (a container's CPU would be counted on one side only);
+ * the next window is. Skew between the host and guest readings can make a small result negative: it
+ * is reported as 0, since a sandbox cannot cost less than its containers.
+ * Until the first window completes, the two series are absent.
+ */
+public final class PodOverhead implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PodOverhead.class);
+    public static final String CPU = "kata_shim_pod_overhead_cpu";
+    public static final String MEMORY = "kata_shim_pod_overhead_memory_in_bytes";
+
+    /** What the shim supplies. Both may block briefly (the containers' usage is a StatsContainer per container). */
+    public interface Inputs {
+        /** The sandbox's host cgroup (e.g. {@link HostCgroup#usage()}). */
+        Usage host() throws Exception;
+
+        /** Each container's usage as the agent reports it (StatsContainer), by container id. */
+        Map<String, Usage> containers() throws Exception;
+    }
+
+    /** One result: CPU percent (100 = one CPU) over {@code window}, memory in bytes at its end. */
+    public record Overhead(double cpuPercent, long memoryBytes, Duration window) {
+    }
+
+    private record Snapshot(long atNanos, Usage host, Map<String, Usage> containers) {
+    }
+
+    private final Inputs inputs;
+    private final LongSupplier clock;
+    private Snapshot previous;
+    private volatile Overhead latest;
+    private volatile Long latestMemory;
+    private String lastProblem;
+    private Thread sampler;
+
+    PodOverhead(Inputs inputs, LongSupplier nanoClock) {
+        this.inputs = inputs;
+        this.clock = nanoClock;
+    }
+
+    /** Starts sampling now and then every {@code interval} on a virtual thread of its own. */
+    public static PodOverhead start(Inputs inputs, Duration interval) {
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("sampling interval must be positive: " + interval);
+        }
+        PodOverhead overhead = new PodOverhead(inputs, System::nanoTime);
+        overhead.sampler = Thread.ofVirtual().name("pod-overhead").start(() -> {
+            long next = System.nanoTime();
+            while (!Thread.currentThread().isInterrupted()) {
+                overhead.sampleOnce();
+                next += interval.toNanos();
+                long wait = next - System.nanoTime();
+                if (wait < 0) {
+                    next = System.nanoTime(); // a slow sample: start the schedule again from now
+                    continue;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        return overhead;
+    }
+
+    /** Takes one snapshot and, with the one before, completes a window. */
+    synchronized void sampleOnce() {
+        Snapshot now;
+        try {
+            Usage host = inputs.host();
+            Map<String, Usage> containers = Map.copyOf(inputs.containers());
+            now = new Snapshot(clock.getAsLong(), host, containers);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (Exception e) {
+            problem("cannot read usage: " + e);
+            previous = null; // the next window starts afresh
+            return;
+        }
+        long guestMemory = 0;
+        for (Usage usage : now.containers().values()) {
+            guestMemory += usage.memoryBytes();
+        }
+        latestMemory = Math.max(0, now.host().memoryBytes() - guestMemory);
+        Snapshot before = previous;
+        previous = now;
+        if (before == null) {
+            return;
+        }
+        long elapsed = now.atNanos() - before.atNanos();
+        long hostCpu = now.host().cpuNanos() - before.host().cpuNanos();
+        if (elapsed <= 0 || hostCpu < 0) {
+            problem("host CPU counter went backwards (cgroup recreated?): window skipped");
+            return;
+        }
+        if (!now.containers().keySet().equals(before.containers().keySet())) {
+            log.debug("pod overhead: containers changed during the window: skipped");
+            return;
+        }
+        long guestCpu = 0;
+        for (Map.Entry<String, Usage> e : now.containers().entrySet()) {
+            long delta = e.getValue().cpuNanos() - before.containers().get(e.getKey()).cpuNanos();
+            if (delta < 0) {
+                problem("container " + e.getKey() + "'s CPU counter went backwards: window skipped");
+                return;
+            }
+            guestCpu += delta;
+        }
+        double cpuPercent = Math.max(0.0, (double) (hostCpu - guestCpu) / elapsed * 100.0);
+        latest = new Overhead(cpuPercent, latestMemory, Duration.ofNanos(elapsed));
+        lastProblem = null;
+    }
+
+    private void problem(String what) {
+        if (!what.equals(lastProblem)) {
+            log.warn("pod overhead: {}", what);
+            lastProblem = what;
+        }
+    }
+
+    /** The last completed window, if any. */
+    public Optional<Overhead> latest() {
+        return Optional.ofNullable(latest);
+    }
+
+    /** {@code kata_shim_pod_overhead_cpu} and {@code kata_shim_pod_overhead_memory_in_bytes}; empty until known. */
+    public List<MetricFamily> families() {
+        Overhead o = latest;
+        Long memory = latestMemory;
+        return List.of(
+                new MetricFamily(CPU, MetricType.GAUGE, "Kata Pod overhead for CPU resources(percent).", "percent",
+                        o == null ? List.of() : List.of(Sample.of(CPU, o.cpuPercent()))),
+                new MetricFamily(MEMORY, MetricType.GAUGE, "Kata Pod overhead for memory resources(bytes).", "bytes",
+                        memory == null || o == null ? List.of() : List.of(Sample.of(MEMORY, memory))));
+    }
+
+    /** Stops sampling; returns once the sampler is gone. */
+    @Override
+    public void close() {
+        Thread t = sampler;
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.katashim.metrics.server;
+
+import dev.katashim.metrics.SandboxMetrics;
+import dev.katashim.metrics.expo.ExpositionFormat;
+import dev.katashim.metrics.expo.MetricFamily;
+import io.netty.channel.unix.DomainSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A sandbox's management endpoint: HTTP/1.1 on the unix socket
+ * {@code <sandbox dir>/shim-monitor.sock} (mode 0600), where upstream's tools look for it.
+ * <ul>
+ *   <li>{@code GET /metrics}: {@link SandboxMetrics#scrape()} as text format 0.0.4, or OpenMetrics
+ *       1.0 when the Accept header asks for {@code application/openmetrics-text};</li>
+ *   <li>{@code GET /agent-url}: the agent's address as text (500 with the reason if unknown);</li>
+ *   <li>404 for any other path, 405 (with {@code Allow: GET}) for another method.</li>
+ * </ul>
+ * At most {@code maxConcurrentScrapes} scrapes are collected at once; the others wait up to
+ * {@code scrapeQueueTimeout}, then get 503. After {@link #close()} begins, requests get 503; the
+ * scrapes already running finish (their agent part is bounded by the agent timeout).
+ */
+public final class ManagementServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ManagementServer.class);
+    public static final String SOCKET_NAME = "shim-monitor.sock";
+
+    /** Limits; {@link #DEFAULTS}: 8 scrapes at once, a 10 s queue. */
+    public record Options(int maxConcurrentScrapes, Duration scrapeQueueTimeout) {
+        public static final Options DEFAULTS = new Options(8, Duration.ofSeconds(10));
+    }
+
+    private final Path socket;
+    private final HttpService http;
+    private final SandboxMetrics metrics;
+
+    private ManagementServer(Path socket, HttpService http, SandboxMetrics metrics) {
+        this.socket = socket;
+        this.http = http;
+        this.metrics = metrics;
+    }
+
+    /** Serves {@code metrics} at {@code <sandboxDir>/shim-monitor.sock}, with the default limits. */
+    public static ManagementServer start(Path sandboxDir, SandboxMetrics metrics, Supplier<String> agentUrl) throws IOException {
+        return start(sandboxDir, metrics, agentUrl, Options.DEFAULTS);
+    }
+
+    /** Serves {@code metrics} at {@code <sandboxDir>/shim-monitor.sock}; {@code agentUrl} answers /agent-url. */
+    public static ManagementServer start(Path sandboxDir, SandboxMetrics metrics, Supplier<String> agentUrl, Options options)
+            throws IOException {
+        return startOnSocket(sandboxDir.resolve(SOCKET_NAME), metrics, agentUrl, options);
+    }
+
+    /** Serves {@code metrics} on the unix socket {@code socket} (its directory must exist), for another layout. */
+    public static ManagementServer startOnSocket(Path socket, SandboxMetrics metrics, Supplier<String> agentUrl, Options options)
+            throws IOException {
+        if (!Files.isDirectory(socket.getParent())) {
+            throw new IOException("no directory for the management socket: " + socket.getParent());
+        }
+        SocketFiles.removeIfStale(socket);
+        Semaphore scrapes = new Semaphore(options.maxConcurrentScrapes());
+        HttpService http = HttpService.unix(new DomainSocketAddress(socket.toString()), "shim-monitor",
+                request -> answer(request, metrics, agentUrl, scrapes, options));
+        try {
+            SocketFiles.restrictToOwner(socket);
+        } catch (IOException e) {
+            http.close(Duration.ZERO);
+            Files.deleteIfExists(socket);
+            throw e;
+        }
+        log.info("management server on {}", socket);
+        return new ManagementServer(socket, http, metrics);
+    }
+
+    private static HttpAnswer answer(HttpRequestLine request, SandboxMetrics metrics, Supplier<String> agentUrl,
+                                     Semaphore scrapes, Options options) throws InterruptedException {
+        switch (request.path()) {
+            case "/metrics" -> {
+                if (!request.method().equals("GET")) {
+                    return HttpAnswer.methodNotAllowed(request.method(), "GET");
+                }
+                if (!scrapes.tryAcquire(options.scrapeQueueTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
+                    return HttpAnswer.text(503, "too many scrapes at once; try again\n");
+                }
+                try {
+                    ExpositionFormat format = ExpositionFormat.negotiate(request.accept());
+                    List<MetricFamily> families = metrics.scrape();
+                    return HttpAnswer.of(200, format.contentType(), format.write(families));
+                } finally {
+                    scrapes.release();
+                }
+            }
+            case "/agent-url" -> {
+                if (!request.method().equals("GET")) {
+                    return HttpAnswer.methodNotAllowed(request.method(), "GET");
+                }
+                try {
+                    String url = agentUrl.get();
+                    if (url == null || url.isEmpty()) {
+                        return HttpAnswer.text(500, "the agent's address is not known yet\n");
+                    }
+                    return HttpAnswer.text(200, url);
+                } catch (RuntimeException e) {
+                    return HttpAnswer.text(500, "cannot tell the agent's address: " + e.getMessage() + "\n");
+                }
+            }
+            default -> {
+                return HttpAnswer.notFound(request.path());
+            }
+        }
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /** Requests being answered now. */
+    public int inFlight() {
+        return http.inFlight();
+    }
+
+    /**
+     * Stops serving: from now on requests get 503; scrapes already running get up to the agent
+     * timeout plus a second to finish; then the socket file and every connection are gone.
+     */
+    @Override
+    public void close() {
+        http.close(metrics.agentTimeout().plusSeconds(1));
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            log.debug("cannot remove {}: {}", socket, e.getMessage());
+        }
+    }
+}

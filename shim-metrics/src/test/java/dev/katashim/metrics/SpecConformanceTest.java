@@ -1,0 +1,216 @@
+package dev.katashim.metrics;
+
+import dev.katashim.metrics.overhead.HostCgroup;
+import dev.katashim.metrics.overhead.PodOverhead;
+import dev.katashim.metrics.server.HttpClient;
+import dev.katashim.metrics.support.SpecTable;
+import dev.katashim.metrics.support.StrictPrometheusText;
+import dev.katashim.metrics.support.StrictPrometheusText.Family;
+import dev.katashim.metrics.support.TestSandbox;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A sandbox assembled as the shim will assemble it: a real process as its hypervisor (a sleeping
+ * child), a real host cgroup v1 holding it for the pod overhead, a real guest agent for the agent's
+ * part. Its socket's /metrics must hold every name, type, label and item of the specification, the
+ * expected table being read from the spec file. The one stand-in is the hypervisor's own counter
+ * source (vCPU exits, seccomp faults, signals): no backend of this module counts those, and a
+ * fake here shows how a backend that does is served.
+ */
+class SpecConformanceTest {
+    /** FAKE: a hypervisor backend that counts vCPU exits, seccomp faults and signals (QEMU's come later). */
+    static final HypervisorMetricsSource COUNTING_HYPERVISOR_FAKE = () -> new HypervisorCounters(
+            List.of(new HypervisorCounters.Vcpu(0, HypervisorCounters.VcpuItem.EXIT_IO_IN, 11),
+                    new HypervisorCounters.Vcpu(0, HypervisorCounters.VcpuItem.EXIT_IO_OUT, 12),
+                    new HypervisorCounters.Vcpu(0, HypervisorCounters.VcpuItem.EXIT_MMIO_READ, 13),
+                    new HypervisorCounters.Vcpu(0, HypervisorCounters.VcpuItem.EXIT_MMIO_WRITE, 14),
+                    new HypervisorCounters.Vcpu(0, HypervisorCounters.VcpuItem.FAILURES, 0),
+                    new HypervisorCounters.Vcpu(0, HypervisorCounters.VcpuItem.FILTER_CPUID, 16),
+                    new HypervisorCounters.Vcpu(1, HypervisorCounters.VcpuItem.EXIT_IO_IN, 21)),
+            OptionalLong.of(0), OptionalLong.of(1), OptionalLong.of(2));
+
+    private static Path root;
+    private static Process hypervisor;
+    private static HostCgroup cgroup;
+    private static PodOverhead overhead;
+    private static TestSandbox sandbox;
+    private static SpecTable spec;
+
+    @BeforeAll
+    static void start() throws Exception {
+        spec = SpecTable.load();
+        root = Files.createTempDirectory(Path.of("/tmp"), "ksm-spec");
+        hypervisor = new ProcessBuilder("sleep", "120").start();
+        cgroup = HostCgroup.create("/kata-shim-metrics-test-" + UUID.randomUUID().toString().substring(0, 8));
+        cgroup.addProcess(hypervisor.pid());
+        overhead = PodOverhead.start(new PodOverhead.Inputs() {
+            @Override
+            public dev.katashim.metrics.overhead.Usage host() throws Exception {
+                return cgroup.usage();
+            }
+
+            @Override
+            public Map<String, dev.katashim.metrics.overhead.Usage> containers() {
+                return Map.of();
+            }
+        }, Duration.ofMillis(100));
+        sandbox = TestSandbox.in(root, "sb-spec").realAgent().hypervisorPid(hypervisor::pid)
+                .hypervisor(COUNTING_HYPERVISOR_FAKE).podOverhead(overhead).start();
+        sandbox.shim.observeShimRpc("create", 3_000_000);
+        await().atMost(Duration.ofSeconds(10)).until(() -> overhead.latest().isPresent());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (sandbox != null) {
+            sandbox.close();
+        }
+        if (overhead != null) {
+            overhead.close();
+        }
+        if (hypervisor != null) {
+            hypervisor.destroyForcibly().waitFor();
+        }
+        if (cgroup != null) {
+            cgroup.remove();
+        }
+        TestSandbox.deleteTree(root);
+    }
+
+    @Test
+    void everyMetricOfTheSpecIsServedWithItsTypeLabelsAndItems() throws Exception {
+        Map<String, Family> served = sandbox.scrape();
+        for (SpecTable.Metric m : spec.metrics.values()) {
+            Family family = served.get(m.name());
+            assertThat(family).as("%s is served", m.name()).isNotNull();
+            assertThat(family.type()).as("type of %s", m.name()).isEqualTo(m.type());
+            assertThat(family.samples()).as("%s has samples", m.name()).isNotEmpty();
+            if (m.help() != null) {
+                assertThat(family.help()).as("help of %s", m.name()).isEqualTo(m.help().replace("`", ""));
+            }
+            for (StrictPrometheusText.Sample s : family.samples()) {
+                Set<String> names = new TreeSet<>(s.labels().keySet());
+                names.remove("le");
+                assertThat(names).as("labels of %s", s).isEqualTo(new TreeSet<>(m.socketLabels().keySet()));
+            }
+            m.socketLabels().forEach((label, items) -> {
+                if (items.isEmpty()) {
+                    return;
+                }
+                Set<String> values = new HashSet<>(family.labelValues(label));
+                if (label.equals("action")) {
+                    assertThat(values).as("actions of %s", m.name()).containsAll(items);
+                } else {
+                    assertThat(values).as("items of %s", m.name()).containsExactlyInAnyOrderElementsOf(items);
+                }
+            });
+            if (!m.unit().isEmpty()) {
+                assertThat(m.name().endsWith("_" + m.unit()) || m.name().endsWith("_" + m.unit() + "_total")
+                        || family.help().contains(m.unit())).as("unit %s of %s", m.unit(), m.name()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void theSocketServesNoSandboxIdThatIsTheMonitorsJob() throws Exception {
+        Map<String, Family> served = sandbox.scrape();
+        assertThat(served.values()).allSatisfy(f -> assertThat(f.samples())
+                .allSatisfy(s -> assertThat(s.labels()).doesNotContainKey("sandbox_id")));
+    }
+
+    @Test
+    void histogramsHaveTheSpecsBucketsForEveryAction() throws Exception {
+        Map<String, Family> served = sandbox.scrape();
+        List<String> expected = new java.util.ArrayList<>(spec.histogramBuckets.stream()
+                .map(b -> Long.toString(b.longValue())).toList());
+        expected.add("+Inf");
+        for (String name : List.of(ShimMetrics.SHIM_RPC, ShimMetrics.AGENT_RPC)) {
+            Family h = served.get(name);
+            for (String action : new TreeSet<>(h.labelValues("action"))) {
+                List<String> bounds = h.samples().stream()
+                        .filter(s -> s.name().endsWith("_bucket") && action.equals(s.labels().get("action")))
+                        .map(s -> s.labels().get("le")).toList();
+                assertThat(bounds).as("%s %s", name, action).containsExactlyElementsOf(expected);
+            }
+        }
+        Family shim = served.get(ShimMetrics.SHIM_RPC);
+        assertThat(shim.value("action", "create", "le", "2")).isZero();
+        assertThat(shim.value("action", "create", "le", "4")).isEqualTo(1);
+        assertThat(shim.samples()).anySatisfy(s -> {
+            assertThat(s.name()).isEqualTo(ShimMetrics.SHIM_RPC + "_sum");
+            assertThat(s.labels()).containsEntry("action", "create");
+            assertThat(s.value()).isEqualTo(3.0);
+        });
+    }
+
+    @Test
+    void theAgentsFamiliesAreMergedInAndItsCallsTimed() throws Exception {
+        double before = sandbox.scrape().get(ShimMetrics.AGENT_RPC).value("action", "grpc.GetMetricsRequest", "le", "+Inf");
+        Map<String, Family> served = sandbox.scrape();
+        assertThat(served).containsKeys("kata_agent_threads", "kata_agent_process_cpu_seconds_total", "kata_guest_meminfo",
+                "kata_guest_load");
+        assertThat(served.keySet()).filteredOn(n -> n.startsWith("kata_agent_") || n.startsWith("kata_guest_")).hasSizeGreaterThan(15);
+        // the scrape asked the agent once more, and the agent client's observer saw it
+        assertThat(served.get(ShimMetrics.AGENT_RPC).value("action", "grpc.GetMetricsRequest", "le", "+Inf")).isEqualTo(before + 1);
+        assertThat(served.get(ShimMetrics.AGENT_RPC).value("action", "grpc.CheckRequest", "le", "+Inf")).isGreaterThanOrEqualTo(1);
+        assertThat(served.get(SandboxMetrics.AGENT_DROPPED).value()).isZero();
+        assertThat(served.get(SandboxMetrics.AGENT_ERRORS).value("reason", "failed")).isZero();
+    }
+
+    @Test
+    void openMetricsCarriesTheSameFamiliesWithUnitsAndTotalSuffixedCounters() throws Exception {
+        HttpClient.Response r = sandbox.get("/metrics", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.contentType()).startsWith("application/openmetrics-text; version=1.0.0");
+        Map<String, Family> om = StrictPrometheusText.parseOpenMetrics(r.body());
+        assertThat(om.get("kata_hypervisor_scrape_count").type()).isEqualTo("counter");
+        assertThat(om.get("kata_hypervisor_scrape_count").samples().getFirst().name()).isEqualTo("kata_hypervisor_scrape_count_total");
+        assertThat(om.get("kata_shim_process_cpu_seconds").samples().getFirst().name()).isEqualTo("kata_shim_process_cpu_seconds_total");
+        assertThat(om.get("kata_shim_process_cpu_seconds").unit()).isEqualTo("seconds");
+        assertThat(om.get(ShimMetrics.SHIM_RPC).unit()).isEqualTo("milliseconds");
+        assertThat(om.get("kata_shim_pod_overhead_memory_in_bytes").unit()).isEqualTo("bytes");
+        for (SpecTable.Metric m : spec.metrics.values()) {
+            String omName = m.type().equals("counter") ? m.name().replaceAll("_total$", "") : m.name();
+            assertThat(om).as(omName).containsKey(omName);
+        }
+    }
+
+    @Test
+    void scrapeCountGrowsByOnePerScrape() throws Exception {
+        double first = sandbox.scrape().get(SandboxMetrics.SCRAPE_COUNT).value();
+        double second = sandbox.scrape().get(SandboxMetrics.SCRAPE_COUNT).value();
+        double third = sandbox.scrape().get(SandboxMetrics.SCRAPE_COUNT).value();
+        assertThat(second).isEqualTo(first + 1);
+        assertThat(third).isEqualTo(second + 1);
+    }
+
+    @Test
+    void hypervisorSeriesAreTheBackendsNumbers() throws Exception {
+        Map<String, Family> served = sandbox.scrape();
+        assertThat(served.get("kata_hypervisor_vcpu").value("cpu_id", "0", "item", "exit_io_in")).isEqualTo(11);
+        assertThat(served.get("kata_hypervisor_vcpu").value("cpu_id", "1", "item", "exit_io_in")).isEqualTo(21);
+        // cpu 1's other counters were not supplied: absent, not zero
+        assertThat(served.get("kata_hypervisor_vcpu").samples()).noneMatch(s -> "1".equals(s.labels().get("cpu_id"))
+                && "exit_io_out".equals(s.labels().get("item")));
+        assertThat(served.get("kata_hypervisor_signals").value("item", "sigsegv")).isEqualTo(2);
+        assertThat(served.get("kata_hypervisor_threads").value()).isEqualTo(1); // sleep(1) has one thread
+        assertThat(served.get("kata_shim_pod_overhead_memory_in_bytes").value()).isGreaterThanOrEqualTo(0);
+        assertThat(served.get("kata_shim_pod_overhead_cpu").value()).isGreaterThanOrEqualTo(0);
+    }
+}

@@ -1,0 +1,187 @@
+package dev.katashim.metrics.monitor;
+
+import dev.katashim.metrics.ShimMetrics;
+import dev.katashim.metrics.server.HttpClient;
+import dev.katashim.metrics.support.StrictPrometheusText;
+import dev.katashim.metrics.support.StrictPrometheusText.Family;
+import dev.katashim.metrics.support.TestSandbox;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The node monitor over real sandboxes: two management servers under one root, plus sandboxes
+ * that do not answer (a directory without a socket, a socket file nobody listens on, and a socket
+ * that accepts but never answers).
+ */
+class KataMonitorTest {
+    private Path root;
+    private Path containerdState;
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @BeforeEach
+    void prepare() throws Exception {
+        root = Files.createTempDirectory(Path.of("/tmp"), "ksm-mon").resolve("sbs");
+        Files.createDirectories(root);
+        containerdState = root.getParent().resolve("containerd");
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (AutoCloseable c : open.reversed()) {
+            c.close();
+        }
+        TestSandbox.deleteTree(root.getParent());
+    }
+
+    private TestSandbox sandbox(String id) throws Exception {
+        TestSandbox sandbox = TestSandbox.in(root, id).hypervisorPid(() -> ProcessHandle.current().pid()).start();
+        open.add(sandbox);
+        return sandbox;
+    }
+
+    private KataMonitor monitor(Duration timeout) throws Exception {
+        KataMonitor monitor = KataMonitor.start(new KataMonitor.Options(new InetSocketAddress("127.0.0.1", 0),
+                new SandboxRoot(root), containerdState, timeout));
+        open.add(monitor);
+        return monitor;
+    }
+
+    private static HttpClient.Response get(KataMonitor monitor, String path, String accept) throws Exception {
+        return HttpClient.get(monitor.address(), false, path, accept, Duration.ofSeconds(15)).get();
+    }
+
+    @Test
+    void servesEachFamilyOnceWithEverySandboxsSamplesLabelled() throws Exception {
+        TestSandbox a = sandbox("sandbox-a");
+        TestSandbox b = sandbox("sandbox-b");
+        a.shim.observeShimRpc("create", 2_000_000);
+        b.shim.observeShimRpc("create", 2_000_000);
+        b.shim.observeShimRpc("create", 9_000_000);
+        // sandbox-b was started through CRI: containerd keeps its bundle with the pod's annotations
+        Path bundle = Files.createDirectories(containerdState.resolve("io.containerd.runtime.v2.task/k8s.io/sandbox-b"));
+        Files.writeString(bundle.resolve("config.json"), """
+                {"ociVersion":"1.0.2","annotations":{"io.kubernetes.cri.container-type":"sandbox",
+                 "io.kubernetes.cri.sandbox-uid":"0b5c-uid","io.kubernetes.cri.sandbox-name":"web-0",
+                 "io.kubernetes.cri.sandbox-namespace":"shop"}}
+                """);
+        KataMonitor monitor = monitor(Duration.ofSeconds(3));
+
+        HttpClient.Response r = get(monitor, "/metrics", null);
+        assertThat(r.status()).isEqualTo(200);
+        Map<String, Family> families = StrictPrometheusText.parse(r.body()); // one HELP and TYPE per family, or it throws
+
+        Family threads = families.get("kata_shim_threads");
+        assertThat(threads.labelValues("sandbox_id")).containsExactlyInAnyOrder("sandbox-a", "sandbox-b");
+        Family hypervisorThreads = families.get("kata_hypervisor_threads");
+        assertThat(hypervisorThreads.samples()).hasSize(2);
+        Family rpc = families.get(ShimMetrics.SHIM_RPC);
+        assertThat(rpc.value("sandbox_id", "sandbox-a", "action", "create", "le", "+Inf")).isEqualTo(1);
+        assertThat(rpc.value("sandbox_id", "sandbox-b", "action", "create", "le", "+Inf")).isEqualTo(2);
+        assertThat(rpc.value("sandbox_id", "sandbox-b", "action", "create", "le", "8")).isEqualTo(1);
+
+        for (Family f : families.values()) {
+            if (f.name().startsWith("kata_monitor_")) {
+                continue;
+            }
+            assertThat(f.samples()).as(f.name()).allSatisfy(s -> assertThat(s.labels()).containsKey("sandbox_id"));
+            Set<String> ids = new TreeSet<>(f.labelValues("sandbox_id"));
+            assertThat(ids).as(f.name()).isSubsetOf("sandbox-a", "sandbox-b");
+        }
+        assertThat(families.get("kata_shim_fds").sample("sandbox_id", "sandbox-b").labels())
+                .containsEntry("cri_uid", "0b5c-uid").containsEntry("cri_name", "web-0").containsEntry("cri_namespace", "shop");
+        assertThat(families.get("kata_shim_fds").sample("sandbox_id", "sandbox-a").labels())
+                .doesNotContainKeys("cri_uid", "cri_name", "cri_namespace");
+        assertThat(families.get(KataMonitor.RUNNING).value()).isEqualTo(2);
+        assertThat(families.get(KataMonitor.FAILED).value()).isZero();
+        assertThat(families.get(KataMonitor.DURATIONS).type()).isEqualTo("histogram");
+
+        HttpClient.Response om = get(monitor, "/metrics", "application/openmetrics-text; version=1.0.0");
+        assertThat(StrictPrometheusText.parseOpenMetrics(om.body()).get("kata_shim_threads").samples()).hasSize(2);
+    }
+
+    @Test
+    void aSandboxThatDoesNotAnswerIsSkippedCountedAndHoldsNobodyUp() throws Exception {
+        sandbox("alive");
+        Files.createDirectories(root.resolve("no-socket"));
+        Path dead = Files.createDirectories(root.resolve("dead")).resolve("shim-monitor.sock");
+        try (ServerSocketChannel gone = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            gone.bind(UnixDomainSocketAddress.of(dead)); // its listener is closed at once: a dead shim's socket
+        }
+        Path wedged = Files.createDirectories(root.resolve("wedged")).resolve("shim-monitor.sock");
+        ServerSocketChannel silent = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        silent.bind(UnixDomainSocketAddress.of(wedged)); // accepts (backlog) but never answers
+        open.add(silent);
+        KataMonitor monitor = monitor(Duration.ofMillis(500));
+
+        long start = System.nanoTime();
+        Map<String, Family> first = StrictPrometheusText.parse(get(monitor, "/metrics", null).body());
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        assertThat(first.get("kata_shim_threads").labelValues("sandbox_id")).containsExactly("alive");
+        assertThat(first.get(KataMonitor.RUNNING).value()).isEqualTo(4);
+        assertThat(first.get(KataMonitor.FAILED).value()).isEqualTo(3);
+        Map<String, Family> second = StrictPrometheusText.parse(get(monitor, "/metrics", null).body());
+        assertThat(second.get(KataMonitor.FAILED).value()).isEqualTo(6);
+        assertThat(second.get(KataMonitor.SCRAPES).value()).isEqualTo(first.get(KataMonitor.SCRAPES).value() + 1);
+    }
+
+    @Test
+    void listsSandboxesProxiesAgentUrlAndRefusesTheRest() throws Exception {
+        sandbox("one");
+        sandbox("two");
+        KataMonitor monitor = monitor(Duration.ofSeconds(2));
+        assertThat(get(monitor, "/sandboxes", null).body()).isEqualTo("one\ntwo\n");
+        HttpClient.Response url = get(monitor, "/agent-url?sandbox=one", null);
+        assertThat(url.status()).isEqualTo(502); // no agent in these sandboxes: the shim says 500, we say the sandbox failed us
+        assertThat(url.body()).contains("not known");
+        assertThat(get(monitor, "/agent-url", null).status()).isEqualTo(400);
+        assertThat(get(monitor, "/agent-url?sandbox=..", null).status()).isEqualTo(400);
+        assertThat(get(monitor, "/nothing", null).status()).isEqualTo(404);
+        try (SocketChannel tcp = SocketChannel.open(monitor.address())) {
+            tcp.write(java.nio.ByteBuffer.wrap("DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n".getBytes()));
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(4096);
+            tcp.read(in);
+            assertThat(new String(in.array(), 0, in.position())).startsWith("HTTP/1.1 405");
+        }
+    }
+
+    @Test
+    void anEmptyOrMissingRootServesTheMonitorsOwnFamiliesOnly() throws Exception {
+        TestSandbox.deleteTree(root);
+        KataMonitor monitor = monitor(Duration.ofSeconds(1));
+        Map<String, Family> families = StrictPrometheusText.parse(get(monitor, "/metrics", null).body());
+        assertThat(families.keySet()).allMatch(n -> n.startsWith("kata_monitor_"));
+        assertThat(families.get(KataMonitor.RUNNING).value()).isZero();
+    }
+
+    @Test
+    void parsesItsCommandLine() {
+        KataMonitor.Options o = KataMonitor.parse(new String[]{"--listen-address", "127.0.0.1:9999", "--sandbox-root", "/x",
+                "--timeout", "750ms", "--containerd-state", "/c"});
+        assertThat(o.listen().getPort()).isEqualTo(9999);
+        assertThat(o.root().path()).isEqualTo(Path.of("/x"));
+        assertThat(o.scrapeTimeout()).isEqualTo(Duration.ofMillis(750));
+        assertThat(o.containerdState()).isEqualTo(Path.of("/c"));
+        assertThat(KataMonitor.parse(new String[]{"--help"})).isNull();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KataMonitor.parse(new String[]{"--timeout", "0s"}))
+                .hasMessageContaining("positive");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KataMonitor.parse(new String[]{"--bogus", "1"}))
+                .hasMessageContaining("unknown option");
+    }
+}
