@@ -166,6 +166,10 @@ class KataShimEndToEndTest {
                     .map(c -> c.contains(id)).orElse(false)).map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList())
                     .isEmpty();
             assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
+            try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+                assertThat(hierarchies.map(h -> h.resolve("kata_overhead").resolve(id)).filter(Files::exists).toList())
+                        .as("the sandbox's host cgroup").isEmpty();
+            }
         });
     }
 }

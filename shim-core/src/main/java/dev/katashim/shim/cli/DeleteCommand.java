@@ -104,7 +104,37 @@ final class DeleteCommand {
                 }
             }
         }
+        String sandboxId = sandbox.path().getFileName().toString();
+        dev.katashim.shim.sandbox.SandboxMonitor.removeLeftoverCgroup(sandboxId);
+        removeEmptyCgroups(dev.katashim.shim.sandbox.SandboxMonitor.cgroupPath(sandboxId));
         sandbox.delete();
+    }
+
+    /**
+     * runc leaves the parents of container cgroups it created in every hierarchy (pids, devices,
+     * freezer, ...): once their processes are gone they are empty directories, removed deepest first.
+     */
+    private static void removeEmptyCgroups(String cgroupPath) throws IOException {
+        Path root = Path.of("/sys/fs/cgroup");
+        List<Path> hierarchies = new java.util.ArrayList<>(List.of(root));
+        try (var list = Files.list(root)) {
+            list.filter(Files::isDirectory).forEach(hierarchies::add);
+        }
+        for (Path hierarchy : hierarchies) {
+            Path top = hierarchy.resolve(cgroupPath.substring(1));
+            if (!Files.isDirectory(top)) {
+                continue;
+            }
+            try (var walk = Files.walk(top)) {
+                for (Path dir : walk.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    try {
+                        Files.delete(dir);
+                    } catch (IOException busy) {
+                        log.warn("delete: cannot remove cgroup {}: {}", dir, busy.getMessage());
+                    }
+                }
+            }
+        }
     }
 
     /** A killed shim leaves its socket file behind; a live one (a pod's other containers) keeps it. */

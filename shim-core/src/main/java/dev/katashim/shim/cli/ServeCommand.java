@@ -3,7 +3,9 @@ package dev.katashim.shim.cli;
 import dev.katashim.shim.config.RuntimeOptions;
 import dev.katashim.shim.events.EventPublisher;
 import dev.katashim.shim.events.TaskEvents;
+import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.shim.task.ShimConfig;
+import dev.katashim.shim.task.TaskActions;
 import dev.katashim.shim.task.TaskService;
 import dev.katashim.ttrpc.server.TtrpcServer;
 import dev.katashim.ttrpc.transport.Endpoint;
@@ -32,12 +34,13 @@ final class ServeCommand {
         }
         EventPublisher publisher = new EventPublisher(System.getenv("TTRPC_ADDRESS"), args.namespace());
         ShutdownLatch shutdown = new ShutdownLatch();
+        ShimMetrics metrics = new ShimMetrics();
         TaskService tasks = new TaskService(ShimConfig.fromEnvironment(), args.namespace(), new TaskEvents(publisher),
-                (action, nanos, outcome) -> log.debug("agent {} {} in {} us", action, outcome, nanos / 1000),
-                shutdown::release);
+                metrics, shutdown::release);
         TtrpcServer server = TtrpcServer.builder()
                 .service(tasks.definition())
-                .observer(call -> log.debug("task {} {} in {} us", call.method(), call.status(), call.durationNanos() / 1000))
+                // every Task RPC is timed into kata_shim_rpc_durations_histogram_milliseconds{action}
+                .observer(call -> metrics.observeShimRpc(TaskActions.of(call.method()), call.durationNanos()))
                 .build();
         try {
             server.listenOnInherited(INHERITED_LISTENER_FD, Endpoint.parse(args.socket()));

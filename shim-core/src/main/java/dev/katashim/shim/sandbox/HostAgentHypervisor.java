@@ -22,18 +22,13 @@ public final class HostAgentHypervisor implements Hypervisor {
     private static final Logger log = LoggerFactory.getLogger(HostAgentHypervisor.class);
 
     private final List<String> agentCommand;
-    private final String cgroupParent;
     private Process agent;
     private Endpoint endpoint;
     private final CompletableFuture<Integer> exited = new CompletableFuture<>();
 
-    /**
-     * {@code agentCommand}: how to run the guest agent (its launcher script), before our flags;
-     * {@code cgroupParent}: where the agent puts container cgroups ({@code /<namespace>}, as ctr would).
-     */
-    public HostAgentHypervisor(List<String> agentCommand, String cgroupParent) {
+    /** {@code agentCommand}: how to run the guest agent (its launcher script), before our flags. */
+    public HostAgentHypervisor(List<String> agentCommand) {
         this.agentCommand = List.copyOf(agentCommand);
-        this.cgroupParent = cgroupParent;
     }
 
     @Override
@@ -47,14 +42,15 @@ public final class HostAgentHypervisor implements Hypervisor {
     }
 
     @Override
-    public void start(SandboxDirectory dir) throws IOException {
+    public void start(SandboxDirectory dir, Placement placement) throws IOException {
         log.warn("sandbox {}: hypervisor 'none': the agent runs on the host and containers get NO VM isolation",
                 dir.path().getFileName());
         Path socket = dir.resolve("agent.sock");
         endpoint = new Endpoint.UnixPath(socket);
-        List<String> command = new ArrayList<>(agentCommand);
+        List<String> command = new ArrayList<>(placement.launchPrefix());
+        command.addAll(agentCommand);
         command.addAll(List.of("--host-mode", "--listen", endpoint.toString(), "--state-dir", dir.resolve("agent").toString(),
-                "--cgroup-parent", cgroupParent));
+                "--cgroup-parent", placement.containerCgroupParent()));
         Path logFile = dir.resolve("agent.log");
         agent = new ProcessBuilder(command)
                 .redirectErrorStream(true)

@@ -18,8 +18,18 @@ public interface Hypervisor {
     /** Whether the sandbox's containers are isolated from the host by a VM. */
     boolean isolated();
 
-    /** Starts the VMM (or the host agent) for the sandbox whose private directory is {@code dir}. */
-    void start(SandboxDirectory dir) throws IOException;
+    /**
+     * Starts the VMM (or the host agent) for the sandbox whose private directory is {@code dir},
+     * inside the sandbox's host cgroup ({@code placement}).
+     */
+    void start(SandboxDirectory dir, Placement placement) throws IOException;
+
+    /**
+     * Where the processes go: {@code launchPrefix} starts a command inside the sandbox's host cgroup
+     * (empty: none); {@code containerCgroupParent} is where a host agent puts container cgroups.
+     */
+    record Placement(java.util.List<String> launchPrefix, String containerCgroupParent) {
+    }
 
     Endpoint agentEndpoint();
 

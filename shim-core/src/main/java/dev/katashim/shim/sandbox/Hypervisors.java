@@ -11,14 +11,11 @@ public final class Hypervisors {
     private Hypervisors() {
     }
 
-    /**
-     * @param defaultAgentCommand the host agent's command when {@code [hypervisor.none]} names none
-     * @param cgroupParent        where a host agent puts container cgroups
-     */
-    public static Hypervisor create(KataConfig config, List<String> defaultAgentCommand, String cgroupParent) {
+    /** @param defaultAgentCommand the host agent's command when {@code [hypervisor.none]} names none */
+    public static Hypervisor create(KataConfig config, List<String> defaultAgentCommand) {
         return switch (config.hypervisor()) {
             case HypervisorSettings.None none -> new HostAgentHypervisor(
-                    none.agentCommand().isEmpty() ? defaultAgentCommand : none.agentCommand(), cgroupParent);
+                    none.agentCommand().isEmpty() ? defaultAgentCommand : none.agentCommand());
             case HypervisorSettings.Qemu qemu -> throw new ConfigException(config.source()
                     + ": [hypervisor.qemu] is not available in this build yet");
         };

@@ -1,7 +1,7 @@
 package dev.katashim.shim.sandbox;
 
-import dev.katashim.agent.client.AgentCallObserver;
 import dev.katashim.agent.client.AgentClient;
+import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.protocols.kata.agent.CreateSandboxRequest;
 import dev.katashim.protocols.kata.agent.DestroySandboxRequest;
 import org.slf4j.Logger;
@@ -9,6 +9,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** One pod's sandbox: its hypervisor (or host agent), the agent connection, its directory. */
@@ -19,14 +21,23 @@ public final class Sandbox {
     private final Hypervisor hypervisor;
     private final SandboxDirectory directory;
     private final AgentClient agent;
+    private final SandboxMonitor monitor;
     private final AtomicBoolean destroying = new AtomicBoolean();
     private final java.util.concurrent.CompletableFuture<Void> destroyed = new java.util.concurrent.CompletableFuture<>();
 
-    private Sandbox(String id, Hypervisor hypervisor, SandboxDirectory directory, AgentClient agent) {
+    private Sandbox(String id, Hypervisor hypervisor, SandboxDirectory directory, AgentClient agent, SandboxMonitor monitor) {
         this.id = id;
         this.hypervisor = hypervisor;
         this.directory = directory;
         this.agent = agent;
+        this.monitor = monitor;
+    }
+
+    /**
+     * What a sandbox reports to: the shim's metrics (agent calls are timed into them), and the
+     * containers it has, for the pod-overhead sampler.
+     */
+    public record Services(ShimMetrics metrics, Supplier<Collection<String>> containerIds) {
     }
 
     /**
@@ -34,17 +45,23 @@ public final class Sandbox {
      * agent yet ({@link #create}): a shim boots as soon as it is started, before containerd's
      * Create arrives with the details.
      */
-    public static Sandbox boot(String id, Hypervisor hypervisor, SandboxDirectory directory,
-                               AgentCallObserver observer, Duration dialTimeout) throws IOException, InterruptedException {
+    public static Sandbox boot(String id, Hypervisor hypervisor, SandboxDirectory directory, Services services,
+                               Duration dialTimeout) throws IOException, InterruptedException {
         directory.create();
         // lets `delete` tell a live shim's sandbox from a dead one's
         java.nio.file.Files.writeString(directory.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
-        hypervisor.start(directory);
+        SandboxMonitor monitor = SandboxMonitor.prepare(id);
         try {
-            AgentClient agent = AgentClient.builder(hypervisor.agentEndpoint()).observer(observer).dialTimeout(dialTimeout).connect();
-            return new Sandbox(id, hypervisor, directory, agent);
+            hypervisor.start(directory, new Hypervisor.Placement(monitor.launchPrefix(), monitor.cgroupParent("/kata-shim")));
+            AgentClient agent = AgentClient.builder(hypervisor.agentEndpoint())
+                    .observer((action, nanos, outcome) -> services.metrics().observeAgentRpc(action, nanos))
+                    .dialTimeout(dialTimeout).connect();
+            monitor.start(services.metrics(), directory, hypervisor, agent, services.containerIds());
+            return new Sandbox(id, hypervisor, directory, agent, monitor);
         } catch (IOException | RuntimeException | InterruptedException e) {
+            monitor.stopServing();
             hypervisor.stop(Duration.ofSeconds(2));
+            monitor.removeCgroup();
             directory.delete();
             throw e;
         }
@@ -93,6 +110,7 @@ public final class Sandbox {
     }
 
     private void tearDown() {
+        monitor.stopServing();
         boolean agentCleanedUp = false;
         try {
             if (agent.isOpen()) {
@@ -108,6 +126,7 @@ public final class Sandbox {
         agent.close();
         // once the agent has destroyed everything there is nothing left to stop gracefully
         hypervisor.stop(agentCleanedUp ? Duration.ZERO : Duration.ofSeconds(5));
+        monitor.removeCgroup();
         try {
             directory.delete();
         } catch (IOException e) {

@@ -2,7 +2,7 @@ package dev.katashim.shim.task;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
-import dev.katashim.agent.client.AgentCallObserver;
+import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.agent.client.AgentClient;
 import dev.katashim.protocols.containerd.task.v2.CheckpointTaskRequest;
 import dev.katashim.protocols.containerd.task.v2.CloseIORequest;
@@ -89,7 +89,7 @@ public final class TaskService {
     private final ShimConfig config;
     private final String namespace;
     private final TaskEvents events;
-    private final AgentCallObserver agentObserver;
+    private final ShimMetrics metrics;
     private final Runnable exitShim;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, Container> containers = new LinkedHashMap<>();
@@ -100,11 +100,11 @@ public final class TaskService {
     private record PrestartedSandbox(String id, Optional<Path> configPath, java.util.concurrent.CompletableFuture<Sandbox> booting) {
     }
 
-    public TaskService(ShimConfig config, String namespace, TaskEvents events, AgentCallObserver agentObserver, Runnable exitShim) {
+    public TaskService(ShimConfig config, String namespace, TaskEvents events, ShimMetrics metrics, Runnable exitShim) {
         this.config = config;
         this.namespace = namespace;
         this.events = events;
-        this.agentObserver = agentObserver;
+        this.metrics = metrics;
         this.exitShim = exitShim;
     }
 
@@ -157,13 +157,20 @@ public final class TaskService {
         }
         Hypervisor hypervisor;
         try {
-            hypervisor = Hypervisors.create(kata, config.agentCommand(), "/" + namespace);
+            hypervisor = Hypervisors.create(kata, config.agentCommand());
         } catch (ConfigException e) {
             throw new TtrpcException(StatusCode.INVALID_ARGUMENT, e.getMessage());
         }
         log.info("sandbox {}: configuration {}, hypervisor {}", sandboxId, kata.source(), hypervisor.kind());
-        return Sandbox.boot(sandboxId, hypervisor, SandboxDirectory.of(config.sandboxRoot(), sandboxId), agentObserver,
-                kata.agent().dialTimeout());
+        return Sandbox.boot(sandboxId, hypervisor, SandboxDirectory.of(config.sandboxRoot(), sandboxId),
+                new Sandbox.Services(metrics, this::runningContainerIds), kata.agent().dialTimeout());
+    }
+
+    /** The containers whose processes run in the sandbox now (the pod-overhead sampler asks). */
+    private java.util.Collection<String> runningContainerIds() {
+        return locked(() -> containers.values().stream()
+                .filter(c -> c.init.status == Status.RUNNING || c.init.status == Status.PAUSED)
+                .map(c -> c.id).toList());
     }
 
     /** The prestarted sandbox if it is the one asked for (same configuration), else a freshly booted one. */
