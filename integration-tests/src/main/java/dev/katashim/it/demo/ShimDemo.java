@@ -10,7 +10,7 @@ import java.nio.file.Path;
 /**
  * The main job: a private containerd runs busybox containers through our
  * containerd-shim-kata-v2 ({@code --runtime io.containerd.kata.v2}), printing each ctr command
- * and what it answered.
+ * and what it answered, then the sandbox's metrics (ctr task metrics, and the management socket).
  */
 public final class ShimDemo {
     private static final String RUNTIME = "io.containerd.kata.v2";
@@ -32,6 +32,8 @@ public final class ShimDemo {
             show(containerd, "run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs, two,
                     "/bin/sh", "-c", "trap 'exit 143' TERM; while :; do sleep 1; done");
             show(containerd, "task", "ls");
+            show(containerd, "task", "metrics", two);
+            showMetrics(containerd.directory().resolve("sbs").resolve(two).resolve("shim-monitor.sock"));
             show(containerd, "task", "kill", two);
             Thread.sleep(1500);
             show(containerd, "task", "ls");
@@ -42,6 +44,21 @@ public final class ShimDemo {
         }
         System.out.println("\ncleaned up: containerd stopped, shims and sandboxes gone, temp dirs deleted");
         System.exit(0);
+    }
+
+    /** A few lines of what the sandbox's management socket serves, and how much of it there is. */
+    private static void showMetrics(Path socket) throws Exception {
+        System.out.println("\n$ curl --unix-socket " + socket + " http://localhost/metrics   (excerpt)");
+        String text = dev.katashim.metrics.server.HttpClient.getBlocking(socket, "/metrics", "text/plain",
+                java.time.Duration.ofSeconds(10)).body();
+        java.util.regex.Pattern wanted = java.util.regex.Pattern.compile(
+                "^(kata_shim_rpc_durations_histogram_milliseconds_count|kata_shim_agent_rpc_durations_histogram_milliseconds_count"
+                        + "\\{action=\"grpc\\.(CreateContainer|StartContainer|CreateSandbox)Request|kata_shim_threads|kata_shim_process_resident_memory_bytes"
+                        + "|kata_hypervisor_scrape_count|kata_hypervisor_threads|kata_guest_load|kata_agent_process_resident)");
+        text.lines().filter(l -> wanted.matcher(l).find()).filter(l -> !l.endsWith(" 0")).forEach(System.out::println);
+        long families = text.lines().filter(l -> l.startsWith("# TYPE ")).count();
+        long samples = text.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).count();
+        System.out.println("... " + families + " metric families, " + samples + " samples in all");
     }
 
     private static void show(PrivateContainerd containerd, String... args) {
