@@ -16,9 +16,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,11 +31,17 @@ public final class SerialPortServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SerialPortServer.class);
     private static final Duration REOPEN_DELAY = Duration.ofMillis(200);
 
-    /** Opens the two directions of the port; called again after the host side went away. */
+    /** Opens the port; called again after the host side went away. */
     public interface Port {
-        InputStream openInput() throws IOException;
+        Connection open() throws IOException;
+    }
 
-        OutputStream openOutput() throws IOException;
+    /** Both directions of one open port; closing it closes the port. */
+    public record Connection(InputStream in, OutputStream out, java.io.Closeable port) implements java.io.Closeable {
+        @Override
+        public void close() throws IOException {
+            port.close();
+        }
     }
 
     private final Port port;
@@ -53,16 +57,11 @@ public final class SerialPortServer implements AutoCloseable {
     }
 
     public static SerialPortServer start(Path device, CallDispatcher dispatcher) {
-        return start(new Port() {
-            @Override
-            public InputStream openInput() throws IOException {
-                return Files.newInputStream(device, StandardOpenOption.READ);
-            }
-
-            @Override
-            public OutputStream openOutput() throws IOException {
-                return Files.newOutputStream(device, StandardOpenOption.WRITE);
-            }
+        return start(() -> {
+            // A virtio-serial port can be open only once at a time (EBUSY): one read-write open,
+            // with a stream per direction on that descriptor (no shared lock between reads and writes).
+            java.io.RandomAccessFile file = new java.io.RandomAccessFile(device.toFile(), "rw");
+            return new Connection(new java.io.FileInputStream(file.getFD()), new java.io.FileOutputStream(file.getFD()), file);
         }, dispatcher, device.getFileName().toString());
     }
 
@@ -74,8 +73,8 @@ public final class SerialPortServer implements AutoCloseable {
 
     private void serve() {
         while (!closed) {
-            try (InputStream in = port.openInput(); OutputStream out = port.openOutput()) {
-                serveConnection(new DataInputStream(in), out);
+            try (Connection connection = port.open()) {
+                serveConnection(new DataInputStream(connection.in()), connection.out());
             } catch (EOFException e) {
                 log.debug("serial port: the host side closed");
             } catch (IOException e) {

@@ -44,17 +44,8 @@ class SerialPortServerTest {
             listener.bind(UnixDomainSocketAddress.of(dir.resolve("port")));
             SocketChannel hostSide = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("port")));
             SocketChannel guestSide = listener.accept();
-            exchange(new SerialPortServer.Port() {
-                @Override
-                public InputStream openInput() {
-                    return Channels.newInputStream(guestSide);
-                }
-
-                @Override
-                public OutputStream openOutput() {
-                    return Channels.newOutputStream(guestSide);
-                }
-            }, Channels.newOutputStream(hostSide), Channels.newInputStream(hostSide));
+            exchange(() -> new SerialPortServer.Connection(Channels.newInputStream(guestSide),
+                    Channels.newOutputStream(guestSide), guestSide), Channels.newOutputStream(hostSide), Channels.newInputStream(hostSide));
             hostSide.close();
         } finally {
             Files.deleteIfExists(dir.resolve("port"));
