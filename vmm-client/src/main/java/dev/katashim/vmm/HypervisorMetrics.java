@@ -1,0 +1,45 @@
+package dev.katashim.vmm;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The hypervisor's side of the {@code kata_hypervisor_*} metrics, read once per scrape.
+ * <ul>
+ *   <li>{@link #pid()}: the VMM process, whose {@code /proc/<pid>} files give the process metrics
+ *       (threads, fds, proc_status, proc_stat, io_stat, netdev);</li>
+ *   <li>{@link #vcpu()}: {@code kata_hypervisor_vcpu{cpu_id,item}}, only the counters the
+ *       accelerator really keeps (none under TCG): an item missing here is absent from
+ *       {@code /metrics}, never a made-up zero. See {@link VcpuItem} for the mapping from KVM;</li>
+ *   <li>{@link #fatalSignals()}: {@code kata_hypervisor_signals{item="sigbus"|"sigsegv"}} and
+ *       {@code kata_hypervisor_seccomp{item="num_faults"}} (SIGSYS), from how the VMM ended.</li>
+ * </ul>
+ */
+public interface HypervisorMetrics {
+    /** A backend that counts nothing: no process, no vCPU counters, no signals. */
+    HypervisorMetrics NONE = new HypervisorMetrics() {
+        @Override
+        public long pid() {
+            return 0;
+        }
+
+        @Override
+        public List<VcpuCounter> vcpu() {
+            return List.of();
+        }
+
+        @Override
+        public FatalSignals fatalSignals() {
+            return FatalSignals.NONE;
+        }
+    };
+
+    /** The VMM's host pid, 0 when there is none (not started, or no separate process). */
+    long pid();
+
+    /** The per-vCPU counters the accelerator keeps; empty when it keeps none (TCG) or the VMM is gone. */
+    List<VcpuCounter> vcpu() throws IOException;
+
+    /** The fatal signals the VMM died of, as seen by the shim (all zero while it runs). */
+    FatalSignals fatalSignals();
+}

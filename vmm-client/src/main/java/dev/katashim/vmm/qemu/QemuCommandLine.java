@@ -1,0 +1,94 @@
+package dev.katashim.vmm.qemu;
+
+import dev.katashim.vmm.qemu.QemuConfig.Accelerator;
+import dev.katashim.vmm.qemu.QemuConfig.GuestRoot;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds QEMU's argv for one sandbox from its configuration; no side effects. */
+public final class QemuCommandLine {
+    /**
+     * Kernel parameters every guest gets, after upstream Kata's: a serial console, reboot on panic
+     * (QEMU then exits: {@code -no-reboot}), no keyboard-controller probing, no crypto self-tests
+     * and no timer checks (each costs time under TCG).
+     */
+    static final List<String> BASE_KERNEL_PARAMS = List.of(
+            "console=ttyS0", "panic=1", "reboot=k", "tsc=reliable", "no_timer_check", "noreplace-smp",
+            "rcupdate.rcu_expedited=1", "cryptomgr.notests", "i8042.direct=1", "i8042.dumbkbd=1", "i8042.nopnp=1",
+            "i8042.noaux=1", "net.ifnames=0");
+
+    private QemuCommandLine() {
+    }
+
+    /** The full argv for {@code config} running with {@code accelerator} (KVM or TCG, not AUTO). */
+    public static List<String> build(QemuConfig config, SandboxFiles files, AgentChannel channel, Accelerator accelerator) {
+        if (accelerator == Accelerator.AUTO) {
+            throw new IllegalArgumentException("the command line needs a concrete accelerator, not AUTO");
+        }
+        boolean virtioFs = config.sharedFs() == QemuConfig.SharedFs.VIRTIO_FS;
+        List<String> args = new ArrayList<>();
+        args.add(config.qemu().toString());
+        args.addAll(List.of("-name", "sandbox-" + files.dir().getFileName() + ",debug-threads=on"));
+        args.addAll(List.of("-nographic", "-nodefaults", "-no-user-config"));
+        // upstream Kata's seccomp set: no obsolete syscalls, no setuid, no fork/exec, no affinity/priority changes
+        args.addAll(List.of("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
+        // dump-guest-core=off: a QEMU core dump never carries the guest's memory
+        args.addAll(List.of("-machine", config.machineType() + ",dump-guest-core=off" + (virtioFs ? ",memory-backend=mem" : "")));
+        args.addAll(List.of("-accel", accelerator == Accelerator.KVM ? "kvm" : "tcg"));
+        // TCG: "max" is every feature TCG emulates (RDRAND among them, so the guest has entropy at once)
+        args.addAll(List.of("-cpu", accelerator == Accelerator.KVM ? "host" : "max"));
+        args.addAll(List.of("-smp", Integer.toString(config.vcpus())));
+        args.addAll(List.of("-m", config.memoryMiB() + "M"));
+        if (virtioFs) {
+            // vhost-user needs guest RAM that virtiofsd can map: a shared memfd
+            args.addAll(List.of("-object", "memory-backend-memfd,id=mem,size=" + config.memoryMiB() + "M,share=on"));
+        }
+        config.effectiveFirmware().ifPresent(bios -> args.addAll(List.of("-bios", bios.toString())));
+        args.addAll(List.of("-kernel", config.kernel().toString()));
+        switch (config.root()) {
+            case GuestRoot.Initrd(var initrd) -> args.addAll(List.of("-initrd", initrd.toString()));
+            case GuestRoot.Image(var image) -> args.addAll(List.of(
+                    "-drive", "file=" + escape(image.toString()) + ",if=none,id=rootfs,format=raw,readonly=on",
+                    "-device", "virtio-blk-pci,drive=rootfs"));
+        }
+        args.addAll(List.of("-append", kernelParams(config)));
+        args.addAll(List.of("-chardev", "file,id=console,path=" + escape(files.consoleLog().toString()),
+                "-serial", "chardev:console"));
+        args.addAll(channel.qemuArgs());
+        switch (config.sharedFs()) {
+            case NINE_P -> args.addAll(List.of(
+                    "-fsdev", "local,id=shared,path=" + escape(config.sharedDir().orElseThrow().toString()) + ",security_model=none",
+                    "-device", "virtio-9p-pci,fsdev=shared,mount_tag=" + QemuConfig.SHARED_MOUNT_TAG));
+            case VIRTIO_FS -> args.addAll(List.of(
+                    "-chardev", "socket,id=virtiofs,path=" + escape(files.virtiofsdSocket().toString()),
+                    "-device", "vhost-user-fs-pci,chardev=virtiofs,tag=" + QemuConfig.SHARED_MOUNT_TAG));
+            case NONE -> {
+            }
+        }
+        // lets a guest that loads pvpanic-pci report a panic (QMP GUEST_PANICKED) before it reboots
+        args.addAll(List.of("-device", "pvpanic-pci"));
+        args.addAll(List.of("-qmp", "unix:" + escape(files.qmpSocket().toString()) + ",server=on,wait=off"));
+        args.addAll(List.of("-pidfile", files.pidFile().toString()));
+        args.add("-no-reboot");
+        return List.copyOf(args);
+    }
+
+    /** The guest kernel's command line: ours, then the root's, then the configuration's. */
+    static String kernelParams(QemuConfig config) {
+        List<String> params = new ArrayList<>(BASE_KERNEL_PARAMS);
+        if (!config.debug()) {
+            params.add("quiet");
+        }
+        if (config.root() instanceof GuestRoot.Image) {
+            params.addAll(List.of("root=/dev/vda", "ro", "rootfstype=ext4"));
+        }
+        params.addAll(config.kernelParams());
+        return String.join(" ", params);
+    }
+
+    /** QEMU option values separate properties with commas; a literal comma is written twice. */
+    static String escape(String value) {
+        return value.replace(",", ",,");
+    }
+}

@@ -1,0 +1,96 @@
+package dev.katashim.vmm.qemu;
+
+import dev.katashim.vmm.qemu.QemuConfig.Accelerator;
+import dev.katashim.vmm.qemu.QemuConfig.GuestRoot;
+import dev.katashim.vmm.qemu.QemuConfig.SharedFs;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class QemuCommandLineTest {
+    private static final SandboxFiles FILES = new SandboxFiles(Path.of("/run/sbs/abc"));
+    private static final QemuConfig CONFIG = QemuConfig.of(Path.of("/k/vmlinuz"), new GuestRoot.Initrd(Path.of("/k/initrd.img")))
+            .withFirmware(Path.of("/fw/qboot.rom"));
+
+    private static List<String> build(QemuConfig config, AgentChannel channel, Accelerator accel) {
+        return QemuCommandLine.build(config, FILES, channel, accel);
+    }
+
+    @Test
+    void tcgWithAVirtioSerialAgentChannel() {
+        List<String> argv = build(CONFIG, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.TCG);
+        assertThat(argv.getFirst()).isEqualTo("/usr/bin/qemu-system-x86_64");
+        assertThat(argv).containsSubsequence("-machine", "q35,dump-guest-core=off")
+                .containsSubsequence("-accel", "tcg").containsSubsequence("-cpu", "max")
+                .containsSubsequence("-smp", "1").containsSubsequence("-m", "512M")
+                .containsSubsequence("-bios", "/fw/qboot.rom")
+                .containsSubsequence("-kernel", "/k/vmlinuz").containsSubsequence("-initrd", "/k/initrd.img")
+                .containsSubsequence("-chardev", "file,id=console,path=/run/sbs/abc/console.log", "-serial", "chardev:console")
+                .containsSubsequence("-device", "virtio-serial-pci,id=agent-serial",
+                        "-chardev", "socket,id=agent,path=/run/sbs/abc/agent.sock,server=on,wait=off",
+                        "-device", "virtserialport,bus=agent-serial.0,chardev=agent,name=agent.channel.0")
+                .containsSubsequence("-qmp", "unix:/run/sbs/abc/qmp.sock,server=on,wait=off")
+                .containsSubsequence("-pidfile", "/run/sbs/abc/qemu.pid")
+                .contains("-no-reboot")
+                .doesNotContain("-fsdev");
+        String append = argv.get(argv.indexOf("-append") + 1);
+        assertThat(append).startsWith("console=ttyS0 panic=1").contains(" quiet").doesNotContain("root=");
+    }
+
+    @Test
+    void kvmUsesTheHostCpuAndVsockWhereThereIsOne() {
+        List<String> argv = build(CONFIG, new AgentChannel.Vsock(42), Accelerator.KVM);
+        assertThat(argv).containsSubsequence("-accel", "kvm").containsSubsequence("-cpu", "host")
+                .containsSubsequence("-device", "vhost-vsock-pci,id=vsock0,guest-cid=42")
+                .noneMatch(a -> a.startsWith("virtio-serial-pci"));
+        assertThat(new AgentChannel.Vsock(42).endpoint().toString()).isEqualTo("vsock://42:1024");
+    }
+
+    @Test
+    void ninePShareWithEscapedCommas() {
+        QemuConfig config = CONFIG.withSharedFs(SharedFs.NINE_P, Path.of("/shared/a,b"));
+        List<String> argv = build(config, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.TCG);
+        assertThat(argv).containsSubsequence("-fsdev", "local,id=shared,path=/shared/a,,b,security_model=none",
+                "-device", "virtio-9p-pci,fsdev=shared,mount_tag=kataShared");
+    }
+
+    @Test
+    void virtioFsNeedsASharedMemfdBackend() {
+        QemuConfig config = CONFIG.withSharedFs(SharedFs.VIRTIO_FS, Path.of("/shared")).withMemoryMiB(1024);
+        List<String> argv = build(config, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.TCG);
+        assertThat(argv).containsSubsequence("-machine", "q35,dump-guest-core=off,memory-backend=mem")
+                .containsSubsequence("-object", "memory-backend-memfd,id=mem,size=1024M,share=on")
+                .containsSubsequence("-chardev", "socket,id=virtiofs,path=/run/sbs/abc/virtiofsd.sock",
+                        "-device", "vhost-user-fs-pci,chardev=virtiofs,tag=kataShared");
+    }
+
+    @Test
+    void anImageIsAReadOnlyVirtioBlkRootAndDebugDropsQuiet() {
+        QemuConfig config = QemuConfig.of(Path.of("/k/vmlinuz"), new GuestRoot.Image(Path.of("/k/rootfs.img")))
+                .withDebug(true).withKernelParams(List.of("agent.log=debug"));
+        List<String> argv = build(config, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.TCG);
+        assertThat(argv).containsSubsequence("-drive", "file=/k/rootfs.img,if=none,id=rootfs,format=raw,readonly=on",
+                "-device", "virtio-blk-pci,drive=rootfs").doesNotContain("-initrd");
+        String append = argv.get(argv.indexOf("-append") + 1);
+        assertThat(append).doesNotContain("quiet").contains("root=/dev/vda ro rootfstype=ext4").endsWith("agent.log=debug");
+    }
+
+    @Test
+    void autoIsNotACommandLine() {
+        assertThatThrownBy(() -> build(CONFIG, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.AUTO))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void configurationIsValidated() {
+        assertThatThrownBy(() -> CONFIG.withVcpus(0)).hasMessageContaining("vcpus");
+        assertThatThrownBy(() -> CONFIG.withMachineType("microvm")).hasMessageContaining("microvm");
+        assertThatThrownBy(() -> CONFIG.withSharedFs(SharedFs.NINE_P, null)).hasMessageContaining("shared directory");
+        assertThat(SharedFs.parse("virtio-9p")).isEqualTo(SharedFs.NINE_P);
+        assertThat(Accelerator.parse("auto")).isEqualTo(Accelerator.AUTO);
+    }
+}
