@@ -21,6 +21,30 @@ public final class KataConfigs {
                 """);
     }
 
+    /** The guest image scripts/setup builds (scripts/build-guest-image) in this checkout. */
+    public static Path guestImage(Path repo) {
+        return repo.resolve("build/guest");
+    }
+
+    /** A QEMU sandbox booting this checkout's guest image; {@code extra} lines go into [hypervisor.qemu]. */
+    public static Path qemu(Path dir, Path repo, String extra, int dialTimeoutSeconds) {
+        Path image = guestImage(repo);
+        return write(dir.resolve("configuration-qemu.toml"), String.join("\n",
+                "[hypervisor.qemu]",
+                "path = \"/usr/bin/qemu-system-x86_64\"",
+                "kernel = \"" + image.resolve("vmlinuz") + "\"",
+                "initrd = \"" + image.resolve("initramfs.img") + "\"",
+                "machine_type = \"q35\"",
+                "default_vcpus = 1",
+                "default_memory = 1024",
+                "shared_fs = \"virtio-9p\"",
+                extra,
+                "",
+                "[agent.kata]",
+                "dial_timeout = " + dialTimeoutSeconds,
+                ""));
+    }
+
     public static Path write(Path file, String toml) {
         try {
             Files.createDirectories(file.getParent());

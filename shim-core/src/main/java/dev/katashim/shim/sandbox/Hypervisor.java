@@ -26,9 +26,32 @@ public interface Hypervisor {
 
     /**
      * Where the processes go: {@code launchPrefix} starts a command inside the sandbox's host cgroup
-     * (empty: none); {@code containerCgroupParent} is where a host agent puts container cgroups.
+     * (empty: none); {@code adopt} moves an already started process into it; {@code containerCgroupParent}
+     * is where a host agent puts container cgroups.
      */
-    record Placement(java.util.List<String> launchPrefix, String containerCgroupParent) {
+    record Placement(java.util.List<String> launchPrefix, java.util.function.LongConsumer adopt, String containerCgroupParent) {
+    }
+
+    /** What the backend can count beyond /proc (vCPU exits, fatal signals); absent counters stay absent. */
+    default dev.katashim.metrics.HypervisorMetricsSource metricsSource() {
+        return dev.katashim.metrics.HypervisorMetricsSource.NONE;
+    }
+
+    /** The guest's console log, for error messages (empty without a guest). */
+    default java.util.Optional<java.nio.file.Path> consoleLog() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Makes a container's root filesystem (a host directory) reachable by the agent and returns the
+     * path the agent must use. A host agent sees host paths; a guest sees the sandbox's share.
+     */
+    default java.nio.file.Path shareRootfs(String containerId, java.nio.file.Path hostRootfs) throws IOException {
+        return hostRootfs;
+    }
+
+    /** Undoes {@link #shareRootfs} once the container is gone. */
+    default void unshareRootfs(String containerId) {
     }
 
     Endpoint agentEndpoint();

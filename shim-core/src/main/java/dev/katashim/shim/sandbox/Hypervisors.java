@@ -1,6 +1,5 @@
 package dev.katashim.shim.sandbox;
 
-import dev.katashim.shim.config.ConfigException;
 import dev.katashim.shim.config.HypervisorSettings;
 import dev.katashim.shim.config.KataConfig;
 
@@ -16,8 +15,7 @@ public final class Hypervisors {
         return switch (config.hypervisor()) {
             case HypervisorSettings.None none -> new HostAgentHypervisor(
                     none.agentCommand().isEmpty() ? defaultAgentCommand : none.agentCommand());
-            case HypervisorSettings.Qemu qemu -> throw new ConfigException(config.source()
-                    + ": [hypervisor.qemu] is not available in this build yet");
+            case HypervisorSettings.Qemu qemu -> new QemuBackend(qemu);
         };
     }
 }

@@ -52,10 +52,16 @@ public final class Sandbox {
         java.nio.file.Files.writeString(directory.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
         SandboxMonitor monitor = SandboxMonitor.prepare(id);
         try {
-            hypervisor.start(directory, new Hypervisor.Placement(monitor.launchPrefix(), monitor.cgroupParent("/kata-shim")));
-            AgentClient agent = AgentClient.builder(hypervisor.agentEndpoint())
-                    .observer((action, nanos, outcome) -> services.metrics().observeAgentRpc(action, nanos))
-                    .dialTimeout(dialTimeout).connect();
+            hypervisor.start(directory, new Hypervisor.Placement(monitor.launchPrefix(), monitor::adopt, monitor.cgroupParent("/kata-shim")));
+            AgentClient agent;
+            try {
+                agent = AgentClient.builder(hypervisor.agentEndpoint())
+                        .observer((action, nanos, outcome) -> services.metrics().observeAgentRpc(action, nanos))
+                        .dialTimeout(dialTimeout).connect();
+            } catch (IOException e) {
+                // name the channel and where to look: the guest's console says why it never answered
+                throw new IOException(e.getMessage() + hypervisor.consoleLog().map(log -> "; the guest's console log is " + log).orElse(""), e);
+            }
             monitor.start(services.metrics(), directory, hypervisor, agent, services.containerIds());
             return new Sandbox(id, hypervisor, directory, agent, monitor);
         } catch (IOException | RuntimeException | InterruptedException e) {

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -33,6 +34,32 @@ public record SandboxDirectory(Path path) {
         return this;
     }
 
+    private void unmountBelow() throws IOException {
+        String prefix = path.toAbsolutePath() + "/";
+        List<String> mounted = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            // field 5 is the mount point, with spaces and the like octal-escaped
+            String point = fields.length > 4 ? fields[4].replace("\\040", " ") : "";
+            if (point.startsWith(prefix)) {
+                mounted.add(point);
+            }
+        }
+        mounted.sort(java.util.Comparator.reverseOrder()); // deepest first
+        for (String point : mounted) {
+            try {
+                Process umount = new ProcessBuilder("umount", "-l", point).redirectErrorStream(true).start();
+                String output = new String(umount.getInputStream().readAllBytes()).trim();
+                if (umount.waitFor() != 0) {
+                    throw new IOException("cannot unmount " + point + " before removing " + path + ": " + output);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while unmounting " + point);
+            }
+        }
+    }
+
     public Path resolve(String name) {
         return path.resolve(name);
     }
@@ -42,10 +69,15 @@ public record SandboxDirectory(Path path) {
         return path.resolve("hypervisor.pid");
     }
 
+    /**
+     * Removes the directory. Anything still mounted below it (a container's root filesystem shared
+     * with a guest) is unmounted first: deleting through a bind mount would delete the user's files.
+     */
     public void delete() throws IOException {
         if (!Files.exists(path)) {
             return;
         }
+        unmountBelow();
         try (Stream<Path> walk = Files.walk(path)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

@@ -1,7 +1,6 @@
 package dev.katashim.shim.sandbox;
 
 import dev.katashim.agent.client.AgentClient;
-import dev.katashim.metrics.HypervisorMetricsSource;
 import dev.katashim.metrics.SandboxMetrics;
 import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.metrics.overhead.HostCgroup;
@@ -68,6 +67,18 @@ public final class SandboxMonitor {
         return cgroup == null ? List.of() : cgroup.launchPrefix();
     }
 
+    /** Moves an already started process (QEMU) into the sandbox's cgroup. */
+    void adopt(long pid) {
+        if (cgroup == null) {
+            return;
+        }
+        try {
+            cgroup.addProcess(pid);
+        } catch (IOException e) {
+            log.warn("sandbox {}: cannot move pid {} into {}: {}", sandboxId, pid, cgroup.path(), e.getMessage());
+        }
+    }
+
     /** Where container cgroups of a host agent go: inside the sandbox's, so its usage includes them. */
     String cgroupParent(String fallback) {
         return cgroup == null ? fallback : cgroup.path();
@@ -97,7 +108,7 @@ public final class SandboxMonitor {
         }
         SandboxMetrics.Builder sandboxMetrics = SandboxMetrics.builder(metrics)
                 .hypervisorPid(hypervisor::pid)
-                .hypervisorMetrics(HypervisorMetricsSource.NONE)
+                .hypervisorMetrics(hypervisor.metricsSource())
                 .agentMetrics(() -> agent.getMetrics(GetMetricsRequest.getDefaultInstance()).getMetrics())
                 .agentTimeout(Duration.ofSeconds(2));
         if (overhead != null) {

@@ -253,9 +253,14 @@ public final class TaskService {
                     sandbox.create(bundle.config().path("hostname").asText(id));
                     watchSandboxDeath(sandbox);
                 }
-                Spec spec = agentSpec(bundle, rootfs);
-                sandbox.agent().createContainer(CreateContainerRequest.newBuilder()
-                        .setContainerId(id).setExecId(id).setOCI(spec).build());
+                Spec spec = agentSpec(bundle, rootfs, sandbox.hypervisor(), id);
+                try {
+                    sandbox.agent().createContainer(CreateContainerRequest.newBuilder()
+                            .setContainerId(id).setExecId(id).setOCI(spec).build());
+                } catch (Exception e) {
+                    sandbox.hypervisor().unshareRootfs(id);
+                    throw e;
+                }
             } catch (Exception e) {
                 io.close();
                 rootfs.unmount();
@@ -275,10 +280,11 @@ public final class TaskService {
         }
     }
 
-    /** config.json as the agent takes it; the root is the host path the agent can reach (no-VM mode). */
-    private static Spec agentSpec(Bundle bundle, RootfsMounts rootfs) {
+    /** config.json as the agent takes it, its root where the agent reaches it (the host path, or the guest's share). */
+    private static Spec agentSpec(Bundle bundle, RootfsMounts rootfs, Hypervisor hypervisor, String id) throws java.io.IOException {
         Spec spec = OciJsonToAgentSpec.spec(bundle.config());
-        Path root = rootfs.isEmpty() ? bundle.rootPath() : bundle.path().resolve("rootfs");
+        Path hostRoot = rootfs.isEmpty() ? bundle.rootPath() : bundle.path().resolve("rootfs");
+        Path root = hypervisor.shareRootfs(id, hostRoot);
         return spec.toBuilder().setRoot(spec.getRoot().toBuilder().setPath(root.toString())).build();
     }
 
@@ -429,6 +435,9 @@ public final class TaskService {
             }
             init.io.close();
             container.execs.values().forEach(e -> e.io.close());
+            if (current != null) {
+                current.hypervisor().unshareRootfs(container.id);
+            }
             container.rootfs.unmount();
             containers.remove(container.id);
             if (container.type.startsSandbox() && current != null) {
