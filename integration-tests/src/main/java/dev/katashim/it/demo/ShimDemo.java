@@ -18,15 +18,26 @@ public final class ShimDemo {
     public static void main(String[] args) throws Exception {
         Path repo = Path.of("").toAbsolutePath();
         Path dir = TempDirs.createShort("ktd");
-        try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
-                .environment("KATA_CONF_FILE", dev.katashim.it.shim.KataConfigs.noVm(dir).toString()).start()) {
+        // QEMU VMs booting the guest image scripts/setup built (its default configuration); without
+        // the image, the no-VM sandbox, said plainly
+        boolean vm = java.nio.file.Files.exists(dev.katashim.it.shim.KataConfigs.guestImage(repo).resolve("initramfs.img"));
+        PrivateContainerd.Builder builder = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
+                .commandTimeout(java.time.Duration.ofMinutes(3));
+        if (vm) {
+            builder.environment("KATA_CONF_FILE", dev.katashim.it.shim.KataConfigs.qemu(dir, repo, "", 120).toString());
+        } else {
+            System.out.println("no guest image (run scripts/setup): using the no-VM sandbox, without VM isolation");
+            builder.environment("KATA_CONF_FILE", dev.katashim.it.shim.KataConfigs.noVm(dir).toString());
+        }
+        try (PrivateContainerd containerd = builder.start()) {
             String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
             System.out.println("private containerd " + containerd.grpcAddress() + ", namespace " + containerd.namespace()
                     + ", our shim from " + repo.resolve("bin/containerd-shim-kata-v2"));
 
             String one = containerd.uniqueId("hello");
             show(containerd, "run", "--rm", "--runtime", RUNTIME, "--rootfs", rootfs, one,
-                    "/bin/sh", "-c", "echo hello from $(hostname); cat /proc/1/cmdline | tr '\\0' ' '; echo; exit 3");
+                    "/bin/sh", "-c", "echo hello from a container on kernel $(uname -r) with $(nproc) CPU; exit 3");
+            System.out.println("(the host's kernel is " + java.nio.file.Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim() + ")");
 
             String two = containerd.uniqueId("sleeper");
             show(containerd, "run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs, two,
@@ -35,7 +46,7 @@ public final class ShimDemo {
             show(containerd, "task", "metrics", two);
             showMetrics(containerd.directory().resolve("sbs").resolve(two).resolve("shim-monitor.sock"));
             show(containerd, "task", "kill", two);
-            Thread.sleep(1500);
+            Thread.sleep(vm ? 3000 : 1500);
             show(containerd, "task", "ls");
             show(containerd, "task", "rm", two);
             show(containerd, "container", "rm", two);
