@@ -24,12 +24,15 @@ import java.util.List;
 public final class ShimMetrics {
     public static final String SHIM_RPC = "kata_shim_rpc_durations_histogram_milliseconds";
     public static final String AGENT_RPC = "kata_shim_agent_rpc_durations_histogram_milliseconds";
+    /** Ours (no upstream shim says where pod start time goes): seconds spent in each start phase. */
+    public static final String START_PHASES = "kata_shim_sandbox_start_phase_seconds";
     private static final String PREFIX = "kata_shim";
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ShimMetrics.class);
 
     private final LatencyHistogram shimRpc = new LatencyHistogram(SHIM_RPC, "RPC latency distributions.", "action", SpecActions.SHIM);
     private final LatencyHistogram agentRpc = new LatencyHistogram(AGENT_RPC, "RPC latency distributions.", "action", SpecActions.AGENT);
     private final ProcFs proc;
+    private final java.util.Map<String, Double> startPhases = new java.util.concurrent.ConcurrentSkipListMap<>();
 
     public ShimMetrics() {
         this(ProcFs.HOST);
@@ -52,6 +55,15 @@ public final class ShimMetrics {
         agentRpc.observe(action, durationNanos);
     }
 
+    /**
+     * How long one phase of the sandbox's start took ({@code vm_boot}: the hypervisor process up;
+     * {@code agent_ready}: from there to the agent answering; {@code sandbox_create},
+     * {@code container_create}, {@code container_start}: the agent calls of the first container).
+     */
+    public void recordStartPhase(String phase, long durationNanos) {
+        startPhases.put(phase, durationNanos / 1e9);
+    }
+
     ProcFs procFs() {
         return proc;
     }
@@ -61,6 +73,12 @@ public final class ShimMetrics {
         List<MetricFamily> families = new ArrayList<>(16);
         families.add(shimRpc.family());
         families.add(agentRpc.family());
+        if (!startPhases.isEmpty()) {
+            List<dev.katashim.metrics.expo.Sample> samples = new ArrayList<>();
+            startPhases.forEach((phase, seconds) -> samples.add(dev.katashim.metrics.expo.Sample.of(START_PHASES, seconds, "phase", phase)));
+            families.add(new MetricFamily(START_PHASES, dev.katashim.metrics.expo.MetricType.GAUGE,
+                    "Time spent in each phase of starting the sandbox and its first container, in seconds.", samples));
+        }
         try {
             ProcessSnapshot self = proc.read("self");
             if (self != null) {

@@ -81,6 +81,8 @@ class KataQemuEndToEndTest {
         assertThat(families.keySet()).anyMatch(n -> n.startsWith("kata_guest_"));
         assertThat(families).containsKeys("kata_hypervisor_threads", "kata_hypervisor_proc_status", "kata_hypervisor_signals");
         assertThat(families).doesNotContainKey("kata_hypervisor_vcpu"); // TCG counts no vCPU exits: absent, not zero
+        assertThat(families.get("kata_shim_sandbox_start_phase_seconds").labelValues("phase"))
+                .contains("vm_boot", "agent_ready", "sandbox_create", "container_create", "container_start");
 
         long qemuPid = Long.parseLong(Files.readString(sandbox.resolve("hypervisor.pid")).trim());
         assertThat(Files.readString(Path.of("/proc/" + qemuPid + "/cmdline"))).contains("qemu-system-x86_64");

@@ -25,7 +25,11 @@ public final class Sandbox {
     private final AtomicBoolean destroying = new AtomicBoolean();
     private final java.util.concurrent.CompletableFuture<Void> destroyed = new java.util.concurrent.CompletableFuture<>();
 
-    private Sandbox(String id, Hypervisor hypervisor, SandboxDirectory directory, AgentClient agent, SandboxMonitor monitor) {
+    private final ShimMetrics metrics;
+
+    private Sandbox(String id, Hypervisor hypervisor, SandboxDirectory directory, AgentClient agent, SandboxMonitor monitor,
+                    ShimMetrics metrics) {
+        this.metrics = metrics;
         this.id = id;
         this.hypervisor = hypervisor;
         this.directory = directory;
@@ -52,18 +56,22 @@ public final class Sandbox {
         java.nio.file.Files.writeString(directory.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
         SandboxMonitor monitor = SandboxMonitor.prepare(id);
         try {
+            long begin = System.nanoTime();
             hypervisor.start(directory, new Hypervisor.Placement(monitor.launchPrefix(), monitor::adopt, monitor.cgroupParent("/kata-shim")));
+            long booted = System.nanoTime();
+            services.metrics().recordStartPhase("vm_boot", booted - begin);
             AgentClient agent;
             try {
                 agent = AgentClient.builder(hypervisor.agentEndpoint())
                         .observer((action, nanos, outcome) -> services.metrics().observeAgentRpc(action, nanos))
                         .dialTimeout(dialTimeout).connect();
+                services.metrics().recordStartPhase("agent_ready", System.nanoTime() - booted);
             } catch (IOException e) {
                 // name the channel and where to look: the guest's console says why it never answered
                 throw new IOException(e.getMessage() + hypervisor.consoleLog().map(log -> "; the guest's console log is " + log).orElse(""), e);
             }
             monitor.start(services.metrics(), directory, hypervisor, agent, services.containerIds());
-            return new Sandbox(id, hypervisor, directory, agent, monitor);
+            return new Sandbox(id, hypervisor, directory, agent, monitor, services.metrics());
         } catch (IOException | RuntimeException | InterruptedException e) {
             monitor.stopServing();
             hypervisor.stop(Duration.ofSeconds(2));
@@ -75,7 +83,14 @@ public final class Sandbox {
 
     /** Creates the sandbox in the agent (CreateSandbox); on failure the caller destroys it. */
     public void create(String hostname) throws InterruptedException {
+        long begin = System.nanoTime();
         agent.createSandbox(CreateSandboxRequest.newBuilder().setSandboxId(id).setHostname(hostname).build());
+        metrics.recordStartPhase("sandbox_create", System.nanoTime() - begin);
+    }
+
+    /** Times a start phase of the sandbox's first container into the metrics. */
+    public void recordStartPhase(String phase, long durationNanos) {
+        metrics.recordStartPhase(phase, durationNanos);
     }
 
     public String id() {

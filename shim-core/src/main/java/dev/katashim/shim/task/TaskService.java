@@ -255,8 +255,12 @@ public final class TaskService {
                 }
                 Spec spec = agentSpec(bundle, rootfs, sandbox.hypervisor(), id);
                 try {
+                    long begin = System.nanoTime();
                     sandbox.agent().createContainer(CreateContainerRequest.newBuilder()
                             .setContainerId(id).setExecId(id).setOCI(spec).build());
+                    if (type.startsSandbox()) {
+                        sandbox.recordStartPhase("container_create", System.nanoTime() - begin);
+                    }
                 } catch (Exception e) {
                     sandbox.hypervisor().unshareRootfs(id);
                     throw e;
@@ -299,7 +303,11 @@ public final class TaskService {
             AgentClient agent = sandbox.agent();
             try {
                 if (process.isInit()) {
+                    long begin = System.nanoTime();
                     agent.startContainer(StartContainerRequest.newBuilder().setContainerId(process.containerId).build());
+                    if (locked(() -> container(process.containerId)).type.startsSandbox()) {
+                        sandbox.recordStartPhase("container_start", System.nanoTime() - begin);
+                    }
                 } else {
                     agent.execProcess(dev.katashim.protocols.kata.agent.ExecProcessRequest.newBuilder()
                             .setContainerId(process.containerId).setExecId(process.agentExecId).setProcess(process.spec).build());
