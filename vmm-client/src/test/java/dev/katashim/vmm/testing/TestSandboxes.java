@@ -13,20 +13,30 @@ import java.util.concurrent.TimeUnit;
  * Sandbox directories for the tests, all under one root per test JVM, and the guard that nothing
  * outlives a test class: after each class, any process whose command line mentions the root
  * (a QEMU, a virtiofsd) is killed and the class fails. A shutdown hook kills them too, should the
- * test JVM itself be stopped. The directories (consoles, QEMU logs) stay under {@code target/}.
+ * test JVM itself be stopped. The directories live under a short /tmp root, removed when the test JVM exits.
  */
 public final class TestSandboxes implements AfterAllCallback {
     private static final Path ROOT;
 
     static {
         try {
-            // under target/: kept for a look after a failure, removed by mvn clean
-            Path target = Files.createDirectories(Path.of(System.getProperty("user.dir"), "target"));
-            ROOT = Files.createTempDirectory(target, "sandboxes-");
+            // a short path whatever the checkout's: unix socket paths (QEMU's, virtiofsd's) are limited to 107 bytes
+            ROOT = Files.createTempDirectory(Path.of("/tmp"), "kvm");
         } catch (IOException e) {
             throw new ExceptionInInitializerError(e);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> killLeftovers()));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            killLeftovers();
+            deleteRoot();
+        }));
+    }
+
+    private static void deleteRoot() {
+        try (var walk = Files.walk(ROOT)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort at JVM exit
+        }
     }
 
     public static Path root() {
