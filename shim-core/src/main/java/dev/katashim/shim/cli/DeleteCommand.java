@@ -162,10 +162,11 @@ final class DeleteCommand {
         }
     }
 
-    private static void run(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!p.waitFor(3, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
+    private static void run(List<String> command) {
+        try {
+            dev.katashim.shim.sys.HostCommand.run(command, java.time.Duration.ofSeconds(3), String.join(" ", command));
+        } catch (IOException e) {
+            log.warn("delete: {}", e.getMessage()); // best effort: what could not be cleaned is logged
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.katashim.shim.sandbox;
 import dev.katashim.metrics.HypervisorCounters;
 import dev.katashim.metrics.HypervisorMetricsSource;
 import dev.katashim.shim.config.HypervisorSettings;
+import dev.katashim.shim.sys.HostCommand;
 import dev.katashim.ttrpc.transport.Endpoint;
 import dev.katashim.vmm.FatalSignals;
 import dev.katashim.vmm.HypervisorMetrics;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A sandbox in a QEMU VM (vmm-client's {@link QemuHypervisor}), seen by the shim: QEMU joins the
@@ -124,7 +124,8 @@ final class QemuBackend implements Hypervisor {
     @Override
     public Path shareRootfs(String containerId, Path hostRootfs) throws IOException {
         Path target = Files.createDirectories(shared.resolve(containerId).resolve("rootfs"));
-        run(List.of("mount", "--bind", hostRootfs.toString(), target.toString()), "share " + hostRootfs + " with the guest");
+        HostCommand.run(List.of("mount", "--bind", hostRootfs.toString(), target.toString()), Duration.ofSeconds(30),
+                "share " + hostRootfs + " with the guest");
         return GUEST_SHARED.resolve(containerId).resolve("rootfs");
     }
 
@@ -132,24 +133,11 @@ final class QemuBackend implements Hypervisor {
     public void unshareRootfs(String containerId) {
         Path target = shared.resolve(containerId).resolve("rootfs");
         try {
-            run(List.of("umount", "-l", target.toString()), "unshare " + target);
+            HostCommand.run(List.of("umount", "-l", target.toString()), Duration.ofSeconds(30), "unshare " + target);
             Files.deleteIfExists(target);
             Files.deleteIfExists(target.getParent());
         } catch (IOException e) {
             log.warn("{}", e.getMessage());
-        }
-    }
-
-    private static void run(List<String> command, String what) throws IOException {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(p.getInputStream().readAllBytes()).trim();
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("cannot " + what + ": " + output);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while trying to " + what);
         }
     }
 }

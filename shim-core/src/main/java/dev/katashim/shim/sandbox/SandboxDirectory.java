@@ -47,16 +47,8 @@ public record SandboxDirectory(Path path) {
         }
         mounted.sort(java.util.Comparator.reverseOrder()); // deepest first
         for (String point : mounted) {
-            try {
-                Process umount = new ProcessBuilder("umount", "-l", point).redirectErrorStream(true).start();
-                String output = new String(umount.getInputStream().readAllBytes()).trim();
-                if (umount.waitFor() != 0) {
-                    throw new IOException("cannot unmount " + point + " before removing " + path + ": " + output);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while unmounting " + point);
-            }
+            dev.katashim.shim.sys.HostCommand.run(List.of("umount", "-l", point), java.time.Duration.ofSeconds(30),
+                    "unmount " + point + " before removing " + path);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.katashim.shim.task;
 
 import dev.katashim.protocols.containerd.types.Mount;
+import dev.katashim.shim.sys.HostCommand;
 import dev.katashim.ttrpc.status.StatusCode;
 import dev.katashim.ttrpc.status.TtrpcException;
 import org.slf4j.Logger;
@@ -10,7 +11,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * The container's root filesystem mounts that containerd hands to Create (a snapshot: overlay,
@@ -67,16 +68,9 @@ final class RootfsMounts {
 
     private static void run(List<String> command, String what) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(p.getInputStream().readAllBytes()).trim();
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new TtrpcException(StatusCode.INTERNAL, "cannot " + what + ": " + output);
-            }
+            HostCommand.run(command, Duration.ofSeconds(30), what);
         } catch (IOException e) {
-            throw new TtrpcException(StatusCode.INTERNAL, "cannot " + what + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TtrpcException(StatusCode.CANCELLED, "interrupted while trying to " + what);
+            throw new TtrpcException(StatusCode.INTERNAL, e.getMessage());
         }
     }
 }
