@@ -1,5 +1,6 @@
 package dev.katashim.ttrpc.client;
 
+import dev.katashim.ttrpc.frame.ConnectionErrors;
 import dev.katashim.ttrpc.frame.Frame;
 import dev.katashim.ttrpc.frame.OversizedFrame;
 import dev.katashim.ttrpc.frame.UnknownFrame;
@@ -55,11 +56,6 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
-            log.debug("ttrpc: connection lost: {}", cause.toString()); // a peer that went away is routine
-        } else {
-            log.warn("ttrpc: closing the connection: {}", cause.toString());
-        }
-        ctx.close();
+        ConnectionErrors.close(ctx, cause, log);
     }
 }

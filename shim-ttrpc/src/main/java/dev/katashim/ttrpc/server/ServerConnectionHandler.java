@@ -3,6 +3,7 @@ package dev.katashim.ttrpc.server;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.katashim.protocols.ttrpc.Request;
 import dev.katashim.protocols.ttrpc.Response;
+import dev.katashim.ttrpc.frame.ConnectionErrors;
 import dev.katashim.ttrpc.frame.Frame;
 import dev.katashim.ttrpc.frame.FrameType;
 import dev.katashim.ttrpc.frame.OversizedFrame;
@@ -223,11 +224,6 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
-            log.debug("ttrpc: connection lost: {}", cause.toString()); // a peer that went away is routine
-        } else {
-            log.warn("ttrpc: closing the connection: {}", cause.toString());
-        }
-        ctx.close();
+        ConnectionErrors.close(ctx, cause, log);
     }
 }
