@@ -1,5 +1,8 @@
 package dev.katashim.metrics;
 
+import dev.katashim.vmm.FatalSignals;
+import dev.katashim.vmm.HypervisorMetrics;
+import dev.katashim.vmm.VcpuCounter;
 import dev.katashim.metrics.expo.MetricFamily;
 import dev.katashim.metrics.expo.MetricType;
 import dev.katashim.metrics.expo.Sample;
@@ -51,7 +54,7 @@ public final class SandboxMetrics {
 
     private final ShimMetrics shim;
     private final LongSupplier hypervisorPid;
-    private final HypervisorMetricsSource hypervisor;
+    private final HypervisorMetrics hypervisor;
     private final AgentMetricsSource agent;
     private final PodOverhead podOverhead;
     private final Duration agentTimeout;
@@ -119,26 +122,27 @@ public final class SandboxMetrics {
         if (snapshot != null) {
             families.addAll(ProcessFamilies.of(HYPERVISOR, ProcessFamilies.Help.HYPERVISOR, snapshot));
         }
-        HypervisorCounters counters = HypervisorCounters.NONE;
+        List<VcpuCounter> counters = List.of();
         try {
-            counters = hypervisor.counters();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            counters = hypervisor.vcpu();
         } catch (Exception e) {
-            log.debug("hypervisor counters unavailable: {}", e.toString());
+            log.debug("hypervisor vCPU counters unavailable: {}", e.toString());
         }
-        List<Sample> vcpu = new ArrayList<>(counters.vcpu().size());
-        for (HypervisorCounters.Vcpu v : counters.vcpu()) {
+        List<Sample> vcpu = new ArrayList<>(counters.size());
+        for (VcpuCounter v : counters) {
             vcpu.add(Sample.of(HYPERVISOR + "_vcpu", v.value(), "cpu_id", Integer.toString(v.cpuId()), "item", v.item().label()));
         }
         families.add(new MetricFamily(HYPERVISOR + "_vcpu", MetricType.GAUGE,
                 "Hypervisor metrics specific to VCPUs' mode of functioning.", vcpu));
         List<Sample> seccomp = new ArrayList<>(1);
-        counters.seccompFaults().ifPresent(v -> seccomp.add(Sample.of(HYPERVISOR + "_seccomp", v, "item", "num_faults")));
-        families.add(new MetricFamily(HYPERVISOR + "_seccomp", MetricType.GAUGE, "Hypervisor metrics for the seccomp filtering.", seccomp));
         List<Sample> signals = new ArrayList<>(2);
-        counters.sigbus().ifPresent(v -> signals.add(Sample.of(HYPERVISOR + "_signals", v, "item", "sigbus")));
-        counters.sigsegv().ifPresent(v -> signals.add(Sample.of(HYPERVISOR + "_signals", v, "item", "sigsegv")));
+        if (hypervisor.seesFatalSignals()) {
+            FatalSignals fatal = hypervisor.fatalSignals();
+            seccomp.add(Sample.of(HYPERVISOR + "_seccomp", fatal.seccompFaults(), "item", "num_faults"));
+            signals.add(Sample.of(HYPERVISOR + "_signals", fatal.sigbus(), "item", "sigbus"));
+            signals.add(Sample.of(HYPERVISOR + "_signals", fatal.sigsegv(), "item", "sigsegv"));
+        }
+        families.add(new MetricFamily(HYPERVISOR + "_seccomp", MetricType.GAUGE, "Hypervisor metrics for the seccomp filtering.", seccomp));
         families.add(new MetricFamily(HYPERVISOR + "_signals", MetricType.GAUGE, "Hypervisor metrics for the signals it handled.", signals));
         return families;
     }
@@ -245,7 +249,7 @@ public final class SandboxMetrics {
     public static final class Builder {
         private final ShimMetrics shim;
         private LongSupplier hypervisorPid = () -> 0;
-        private HypervisorMetricsSource hypervisor = HypervisorMetricsSource.NONE;
+        private HypervisorMetrics hypervisor = HypervisorMetrics.NONE;
         private AgentMetricsSource agent;
         private PodOverhead podOverhead;
         private Duration agentTimeout = Duration.ofSeconds(2);
@@ -260,7 +264,7 @@ public final class SandboxMetrics {
             return this;
         }
 
-        public Builder hypervisorMetrics(HypervisorMetricsSource source) {
+        public Builder hypervisorMetrics(HypervisorMetrics source) {
             this.hypervisor = source;
             return this;
         }

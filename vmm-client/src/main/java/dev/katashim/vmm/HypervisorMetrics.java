@@ -32,6 +32,11 @@ public interface HypervisorMetrics {
         public FatalSignals fatalSignals() {
             return FatalSignals.NONE;
         }
+
+        @Override
+        public boolean seesFatalSignals() {
+            return false;
+        }
     };
 
     /** The VMM's host pid, 0 when there is none (not started, or no separate process). */
@@ -42,4 +47,12 @@ public interface HypervisorMetrics {
 
     /** The fatal signals the VMM died of, as seen by the shim (all zero while it runs). */
     FatalSignals fatalSignals();
+
+    /**
+     * Whether {@link #fatalSignals()} are really watched: without a VMM process of its own (the
+     * no-VM sandbox) nothing is, and those series are then absent rather than zero.
+     */
+    default boolean seesFatalSignals() {
+        return true;
+    }
 }

@@ -4,7 +4,8 @@ import dev.katashim.shim.config.RuntimeOptions;
 import dev.katashim.shim.events.EventPublisher;
 import dev.katashim.shim.events.TaskEvents;
 import dev.katashim.metrics.ShimMetrics;
-import dev.katashim.shim.task.ShimConfig;
+import dev.katashim.shim.sandbox.ShimConfig;
+import dev.katashim.shim.sandbox.ShimSandboxes;
 import dev.katashim.shim.task.TaskActions;
 import dev.katashim.shim.task.TaskService;
 import dev.katashim.ttrpc.server.TtrpcServer;
@@ -35,8 +36,8 @@ final class ServeCommand {
         EventPublisher publisher = new EventPublisher(System.getenv("TTRPC_ADDRESS"), args.namespace());
         ShutdownLatch shutdown = new ShutdownLatch();
         ShimMetrics metrics = new ShimMetrics();
-        TaskService tasks = new TaskService(ShimConfig.fromEnvironment(), args.namespace(), new TaskEvents(publisher),
-                metrics, shutdown::release);
+        ShimSandboxes sandboxes = new ShimSandboxes(ShimConfig.fromEnvironment(), metrics);
+        TaskService tasks = new TaskService(sandboxes, args.namespace(), new TaskEvents(publisher), shutdown::release);
         TtrpcServer server = TtrpcServer.builder()
                 .service(tasks.definition())
                 // every Task RPC is timed into kata_shim_rpc_durations_histogram_milliseconds{action}
@@ -50,8 +51,8 @@ final class ServeCommand {
         }
         log.info("shim for {} in namespace {} serving on {}", args.id(), args.namespace(), args.socket());
         // The launcher serves only sandboxes (pod members reuse their sandbox's shim): boot ours now.
-        tasks.prestart(args.id(), savedRuntimeOptions());
-        Runtime.getRuntime().addShutdownHook(new Thread(tasks::destroyAll, "shim-exit"));
+        sandboxes.prestart(args.id(), savedRuntimeOptions());
+        Runtime.getRuntime().addShutdownHook(new Thread(sandboxes::shutdown, "shim-exit"));
         shutdown.await();
         try {
             // let the Shutdown reply go out, then stop

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * because containerd is briefly away is retried with backoff on a fresh connection; after
  * {@link #MAX_ATTEMPTS} it is logged and dropped, as upstream does.
  */
-public final class EventPublisher implements AutoCloseable {
+public final class EventPublisher implements Publisher, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
     static final int MAX_ATTEMPTS = 6;
     private static final Duration FORWARD_TIMEOUT = Duration.ofSeconds(5);
@@ -51,6 +51,7 @@ public final class EventPublisher implements AutoCloseable {
         return address.contains("://") ? Endpoint.parse(address) : new Endpoint.UnixPath(java.nio.file.Path.of(address));
     }
 
+    @Override
     public void publish(String topic, Message event) {
         queue.add(new Pending(topic, event, Instant.now()));
     }

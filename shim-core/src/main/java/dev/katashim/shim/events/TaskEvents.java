@@ -17,9 +17,9 @@ import java.time.Instant;
 
 /** The task events a shim publishes, by topic, with the fields containerd reads. */
 public final class TaskEvents {
-    private final EventPublisher publisher;
+    private final Publisher publisher;
 
-    public TaskEvents(EventPublisher publisher) {
+    public TaskEvents(Publisher publisher) {
         this.publisher = publisher;
     }
 

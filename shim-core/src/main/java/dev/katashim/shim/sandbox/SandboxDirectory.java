@@ -1,19 +1,28 @@
 package dev.katashim.shim.sandbox;
 
+import dev.katashim.shim.sys.HostCommand;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * A sandbox's private directory, {@code <root>/<sandbox-id>} (upstream: {@code /run/vc/sbs/<id>}):
- * the agent's socket and state, the VMM's files, the management socket, and the pid file that
- * {@code delete} uses to clean up after a dead shim.
+ * A sandbox's private directory, {@code <root>/<sandbox-id>} (upstream: {@code /run/vc/sbs/<id>}),
+ * and the one place that knows its layout: the shim's and the hypervisor's pid files (which
+ * {@code delete} reads after a dead shim), the share exported to a guest, the backend's own files
+ * (agent socket and state, QEMU's sockets and logs) and the management socket.
  */
 public record SandboxDirectory(Path path) {
+    private static final Logger log = LoggerFactory.getLogger(SandboxDirectory.class);
     public static final Path DEFAULT_ROOT = Path.of("/run/vc/sbs");
 
     public static SandboxDirectory of(Path root, String sandboxId) {
@@ -26,17 +35,72 @@ public record SandboxDirectory(Path path) {
         return configured == null || configured.isEmpty() ? DEFAULT_ROOT : Path.of(configured);
     }
 
-    public SandboxDirectory create() throws IOException {
+    public String sandboxId() {
+        return path.getFileName().toString();
+    }
+
+    /** Creates it (0700) and records the shim serving it, so that {@code delete} tells a live shim's sandbox from a dead one's. */
+    SandboxDirectory create() throws IOException {
         Files.createDirectories(path.getParent());
         if (!Files.isDirectory(path)) {
             Files.createDirectory(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
+        Files.writeString(shimPidFile(), Long.toString(ProcessHandle.current().pid()));
         return this;
+    }
+
+    public Path resolve(String name) {
+        return path.resolve(name);
+    }
+
+    /** The pid of the shim serving this sandbox. */
+    public Path shimPidFile() {
+        return path.resolve("shim.pid");
+    }
+
+    /** The pid of the hypervisor (or host agent), for {@code delete} after a dead shim. */
+    public Path hypervisorPidFile() {
+        return path.resolve("hypervisor.pid");
+    }
+
+    /** Where host directories are bind-mounted for a guest to see them (exported over 9p or virtio-fs). */
+    public Path sharedDir() {
+        return path.resolve("shared");
+    }
+
+    /** A pid recorded in one of the pid files, if it can be read. */
+    public static Optional<Long> readPid(Path pidFile) {
+        try {
+            return Optional.of(Long.parseLong(Files.readString(pidFile).trim()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Removes the directory. Anything still mounted below it (a container's root filesystem shared
+     * with a guest) is unmounted first: deleting through a bind mount would delete the user's files.
+     * What cannot be removed is logged.
+     */
+    public void delete() {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try {
+            unmountBelow();
+            try (Stream<Path> walk = Files.walk(path)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("sandbox {}: cannot remove {}: {}", sandboxId(), path, e.getMessage());
+        }
     }
 
     private void unmountBelow() throws IOException {
         String prefix = path.toAbsolutePath() + "/";
-        List<String> mounted = new java.util.ArrayList<>();
+        List<String> mounted = new ArrayList<>();
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             String[] fields = line.split(" ");
             // field 5 is the mount point, with spaces and the like octal-escaped
@@ -45,35 +109,9 @@ public record SandboxDirectory(Path path) {
                 mounted.add(point);
             }
         }
-        mounted.sort(java.util.Comparator.reverseOrder()); // deepest first
+        mounted.sort(Comparator.reverseOrder()); // deepest first
         for (String point : mounted) {
-            dev.katashim.shim.sys.HostCommand.run(List.of("umount", "-l", point), java.time.Duration.ofSeconds(30),
-                    "unmount " + point + " before removing " + path);
-        }
-    }
-
-    public Path resolve(String name) {
-        return path.resolve(name);
-    }
-
-    /** Where the hypervisor (or host agent) writes its pid, for cleanup by {@code delete}. */
-    public Path pidFile() {
-        return path.resolve("hypervisor.pid");
-    }
-
-    /**
-     * Removes the directory. Anything still mounted below it (a container's root filesystem shared
-     * with a guest) is unmounted first: deleting through a bind mount would delete the user's files.
-     */
-    public void delete() throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        unmountBelow();
-        try (Stream<Path> walk = Files.walk(path)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+            HostCommand.run(List.of("umount", "-l", point), Duration.ofSeconds(30), "unmount " + point + " before removing " + path);
         }
     }
 }

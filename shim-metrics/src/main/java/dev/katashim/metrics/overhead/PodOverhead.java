@@ -34,7 +34,7 @@ public final class PodOverhead implements AutoCloseable {
 
     /** What the shim supplies. Both may block briefly (the containers' usage is a StatsContainer per container). */
     public interface Inputs {
-        /** The sandbox's host cgroup (e.g. {@link HostCgroup#usage()}). */
+        /** The sandbox's host cgroup: what the VMM (or host agent) uses, read by the shim's resource package. */
         Usage host() throws Exception;
 
         /** Each container's usage as the agent reports it (StatsContainer), by container id. */

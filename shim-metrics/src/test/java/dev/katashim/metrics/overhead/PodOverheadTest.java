@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.within;
 /**
  * The overhead's arithmetic on exact readings. The readings come from a FAKE (scripted usage):
  * exact values such as a counter going backwards cannot be caused on demand with real cgroups;
- * {@link HostCgroupTest} measures with real ones.
+ * shim-core's HostCgroupTest measures with real ones.
  */
 class PodOverheadTest {
     private record Reading(long atNanos, Usage host, Map<String, Usage> containers) {

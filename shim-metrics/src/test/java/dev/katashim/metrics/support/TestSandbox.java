@@ -4,7 +4,7 @@ import dev.katashim.agent.client.AgentClient;
 import dev.katashim.agent.guest.AgentOptions;
 import dev.katashim.agent.guest.GuestAgent;
 import dev.katashim.metrics.AgentMetricsSource;
-import dev.katashim.metrics.HypervisorMetricsSource;
+import dev.katashim.vmm.HypervisorMetrics;
 import dev.katashim.metrics.SandboxMetrics;
 import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.metrics.overhead.PodOverhead;
@@ -55,7 +55,7 @@ public final class TestSandbox implements AutoCloseable {
         private boolean realAgent;
         private AgentMetricsSource agentSource;
         private LongSupplier hypervisorPid = () -> 0;
-        private HypervisorMetricsSource hypervisor = HypervisorMetricsSource.NONE;
+        private HypervisorMetrics hypervisor = HypervisorMetrics.NONE;
         private PodOverhead podOverhead;
         private Duration agentTimeout = Duration.ofSeconds(2);
         private ManagementServer.Options options = ManagementServer.Options.DEFAULTS;
@@ -80,7 +80,7 @@ public final class TestSandbox implements AutoCloseable {
             return this;
         }
 
-        public Builder hypervisor(HypervisorMetricsSource source) {
+        public Builder hypervisor(HypervisorMetrics source) {
             this.hypervisor = source;
             return this;
         }

@@ -68,7 +68,7 @@ public final class QemuHypervisor implements Hypervisor {
     }
 
     @Override
-    public void start(Path sandboxDir) throws IOException {
+    public void start(Path sandboxDir, Placement placement) throws IOException {
         if (qemu != null) {
             throw new IllegalStateException("QEMU already started for " + files.dir());
         }
@@ -100,6 +100,7 @@ public final class QemuHypervisor implements Hypervisor {
             case AUTO -> throw new IllegalStateException("plan() resolves AUTO");
         };
         qemu = running;
+        placement.adopt().accept(running.process().pid());
         running.process().onExit().thenAccept(p -> {
             exit = VmmExit.of(p.exitValue());
             log.info("sandbox {}: QEMU pid {} {}", files.dir().getFileName(), p.pid(), exit);

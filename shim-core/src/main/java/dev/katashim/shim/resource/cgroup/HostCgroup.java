@@ -1,5 +1,6 @@
-package dev.katashim.metrics.overhead;
+package dev.katashim.shim.resource.cgroup;
 
+import dev.katashim.metrics.overhead.Usage;
 import java.io.IOException;
 import java.util.List;
 

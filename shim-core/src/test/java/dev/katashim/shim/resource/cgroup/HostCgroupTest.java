@@ -1,5 +1,7 @@
-package dev.katashim.metrics.overhead;
+package dev.katashim.shim.resource.cgroup;
 
+import dev.katashim.metrics.overhead.Usage;
+import dev.katashim.metrics.overhead.PodOverhead;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

@@ -1,6 +1,4 @@
-package dev.katashim.shim.task;
-
-import dev.katashim.shim.sandbox.SandboxDirectory;
+package dev.katashim.shim.sandbox;
 
 import java.nio.file.Path;
 import java.util.Arrays;

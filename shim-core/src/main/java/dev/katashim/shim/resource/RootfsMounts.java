@@ -1,17 +1,16 @@
-package dev.katashim.shim.task;
+package dev.katashim.shim.resource;
 
 import dev.katashim.protocols.containerd.types.Mount;
 import dev.katashim.shim.sys.HostCommand;
-import dev.katashim.ttrpc.status.StatusCode;
-import dev.katashim.ttrpc.status.TtrpcException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.time.Duration;
 
 /**
  * The container's root filesystem mounts that containerd hands to Create (a snapshot: overlay,
@@ -20,6 +19,7 @@ import java.time.Duration;
  */
 final class RootfsMounts {
     private static final Logger log = LoggerFactory.getLogger(RootfsMounts.class);
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final Path target;
     private final List<Mount> mounts;
@@ -34,7 +34,7 @@ final class RootfsMounts {
         return mounts.isEmpty();
     }
 
-    void mount() {
+    void mount() throws IOException {
         for (Mount m : mounts) {
             List<String> command = new ArrayList<>(List.of("mount", "-t", m.getType()));
             if (m.getOptionsCount() > 0) {
@@ -43,7 +43,7 @@ final class RootfsMounts {
             }
             command.add(m.getSource());
             command.add(target.toString());
-            run(command, "mount the rootfs (" + m.getType() + " " + m.getSource() + ") on " + target);
+            HostCommand.run(command, TIMEOUT, "mount the rootfs (" + m.getType() + " " + m.getSource() + ") on " + target);
         }
         mounted = !mounts.isEmpty();
     }
@@ -53,24 +53,25 @@ final class RootfsMounts {
             return;
         }
         try {
-            run(List.of("umount", target.toString()), "unmount " + target);
+            HostCommand.run(List.of("umount", target.toString()), TIMEOUT, "unmount " + target);
             mounted = false;
-        } catch (TtrpcException e) {
+        } catch (IOException e) {
             log.warn("{}; retrying lazily", e.getMessage());
             try {
-                run(List.of("umount", "-l", target.toString()), "lazily unmount " + target);
+                HostCommand.run(List.of("umount", "-l", target.toString()), TIMEOUT, "lazily unmount " + target);
                 mounted = false;
-            } catch (TtrpcException again) {
+            } catch (IOException again) {
                 log.error(again.getMessage());
             }
         }
     }
 
-    private static void run(List<String> command, String what) {
-        try {
-            HostCommand.run(command, Duration.ofSeconds(30), what);
-        } catch (IOException e) {
-            throw new TtrpcException(StatusCode.INTERNAL, e.getMessage());
+    /** After a dead shim ({@code delete}): whatever is still mounted on a bundle's rootfs. */
+    static void unmountLeftover(Path rootfs) throws IOException {
+        String target = " " + rootfs.toAbsolutePath() + " ";
+        boolean mounted = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().anyMatch(l -> l.contains(target));
+        if (mounted) {
+            HostCommand.run(List.of("umount", "-l", rootfs.toString()), Duration.ofSeconds(3), "umount -l " + rootfs);
         }
     }
 }

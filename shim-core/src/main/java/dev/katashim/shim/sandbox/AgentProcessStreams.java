@@ -1,4 +1,4 @@
-package dev.katashim.shim.task;
+package dev.katashim.shim.sandbox;
 
 import com.google.protobuf.ByteString;
 import dev.katashim.agent.client.AgentClient;

@@ -1,5 +1,6 @@
-package dev.katashim.metrics.overhead;
+package dev.katashim.shim.resource.cgroup;
 
+import dev.katashim.metrics.overhead.Usage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

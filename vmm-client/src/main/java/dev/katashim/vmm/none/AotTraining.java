@@ -1,4 +1,4 @@
-package dev.katashim.shim.sandbox;
+package dev.katashim.vmm.none;
 
 /**
  * Set while the launchers record their AOT caches ({@code KATA_SHIM_AOT_TRAINING=1}): a JVM only

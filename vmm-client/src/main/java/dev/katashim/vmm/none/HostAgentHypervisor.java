@@ -1,11 +1,13 @@
-package dev.katashim.shim.sandbox;
+package dev.katashim.vmm.none;
 
 import dev.katashim.ttrpc.transport.Endpoint;
+import dev.katashim.vmm.Hypervisor;
+import dev.katashim.vmm.HypervisorMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,13 +24,26 @@ public final class HostAgentHypervisor implements Hypervisor {
     private static final Logger log = LoggerFactory.getLogger(HostAgentHypervisor.class);
 
     private final List<String> agentCommand;
-    private Process agent;
-    private Endpoint endpoint;
     private final CompletableFuture<Integer> exited = new CompletableFuture<>();
+    private volatile Process agent;
+    private volatile Endpoint endpoint;
 
     /** {@code agentCommand}: how to run the guest agent (its launcher script), before our flags. */
     public HostAgentHypervisor(List<String> agentCommand) {
         this.agentCommand = List.copyOf(agentCommand);
+    }
+
+    /** Where the host agent keeps its state (runc's among it) in a sandbox directory. */
+    public static Path stateDir(Path sandboxDir) {
+        return sandboxDir.resolve("agent");
+    }
+
+    /**
+     * The runc root of the host agent's containers: {@code delete} force-deletes what a dead
+     * shim's agent left there (the guest agent puts runc's state under its state directory).
+     */
+    public static Path runcRoot(Path sandboxDir) {
+        return stateDir(sandboxDir).resolve("runc");
     }
 
     @Override
@@ -42,24 +57,23 @@ public final class HostAgentHypervisor implements Hypervisor {
     }
 
     @Override
-    public void start(SandboxDirectory dir, Placement placement) throws IOException {
+    public void start(Path sandboxDir, Placement placement) throws IOException {
         log.warn("sandbox {}: hypervisor 'none': the agent runs on the host and containers get NO VM isolation",
-                dir.path().getFileName());
-        Path socket = dir.resolve("agent.sock");
-        endpoint = new Endpoint.UnixPath(socket);
+                sandboxDir.getFileName());
+        endpoint = new Endpoint.UnixPath(sandboxDir.resolve("agent.sock"));
         List<String> command = new ArrayList<>(placement.launchPrefix());
         command.addAll(agentCommand);
-        command.addAll(List.of("--host-mode", "--listen", endpoint.toString(), "--state-dir", dir.resolve("agent").toString(),
+        command.addAll(List.of("--host-mode", "--listen", endpoint.toString(), "--state-dir", stateDir(sandboxDir).toString(),
                 "--cgroup-parent", placement.containerCgroupParent()));
-        Path logFile = dir.resolve("agent.log");
-        agent = new ProcessBuilder(command)
+        Path logFile = sandboxDir.resolve("agent.log");
+        Process started = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
-        Files.writeString(dir.pidFile(), Long.toString(agent.pid()));
-        agent.onExit().thenAccept(p -> exited.complete(p.exitValue()));
-        log.info("sandbox {}: host agent pid {} on {} (log {})", dir.path().getFileName(), agent.pid(), endpoint, logFile);
+        agent = started;
+        started.onExit().thenAccept(p -> exited.complete(p.exitValue()));
+        log.info("sandbox {}: host agent pid {} on {} (log {})", sandboxDir.getFileName(), started.pid(), endpoint, logFile);
     }
 
     @Override
@@ -69,7 +83,8 @@ public final class HostAgentHypervisor implements Hypervisor {
 
     @Override
     public long pid() {
-        return agent == null ? 0 : agent.pid();
+        Process p = agent;
+        return p == null ? 0 : p.pid();
     }
 
     @Override
@@ -77,23 +92,30 @@ public final class HostAgentHypervisor implements Hypervisor {
         return exited;
     }
 
+    /** The agent counts nothing a VMM would (no vCPUs, no seccomp of its own): those series stay absent. */
+    @Override
+    public HypervisorMetrics metrics() {
+        return HypervisorMetrics.NONE;
+    }
+
     @Override
     public void stop(Duration grace) {
-        if (agent == null || !agent.isAlive()) {
+        Process p = agent;
+        if (p == null || !p.isAlive()) {
             return;
         }
         if (grace.isZero() && !AotTraining.active()) {
-            agent.destroyForcibly();
-            agent.onExit().join();
+            p.destroyForcibly();
+            p.onExit().join();
             return;
         }
-        agent.destroy();
+        p.destroy();
         try {
-            if (!agent.waitFor(Math.max(grace.toMillis(), AotTraining.active() ? 10_000 : 0), TimeUnit.MILLISECONDS)) {
-                agent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            if (!p.waitFor(Math.max(grace.toMillis(), AotTraining.active() ? 10_000 : 0), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
-            agent.destroyForcibly();
+            p.destroyForcibly();
             Thread.currentThread().interrupt();
         }
     }

@@ -1,4 +1,4 @@
-package dev.katashim.metrics.overhead;
+package dev.katashim.shim.resource.cgroup;
 
 import java.io.IOException;
 import java.nio.file.Files;

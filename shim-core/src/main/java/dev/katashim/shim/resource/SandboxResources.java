@@ -1,0 +1,94 @@
+package dev.katashim.shim.resource;
+
+import dev.katashim.protocols.containerd.types.Mount;
+import dev.katashim.shim.oci.Bundle;
+import dev.katashim.shim.resource.cgroup.SandboxCgroup;
+import dev.katashim.vmm.Hypervisor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The host resources of one sandbox, in one place (as runtime-rs's resource manager): its host
+ * cgroup, the share through which the guest sees host directories, and each container's root
+ * filesystem mounts. The sandbox asks for them and gives them back; nothing else mounts or
+ * creates cgroups.
+ */
+public final class SandboxResources {
+    private final SandboxCgroup cgroup;
+    private final GuestShare share;
+    private final Map<String, RootfsMounts> rootfs = new ConcurrentHashMap<>();
+
+    private SandboxResources(SandboxCgroup cgroup, GuestShare share) {
+        this.cgroup = cgroup;
+        this.share = share;
+    }
+
+    /**
+     * Before the hypervisor starts: the sandbox's cgroup, and the share — {@code sharedDir}, which the
+     * hypervisor exports to a guest, or the host's own paths for a host agent.
+     */
+    public static SandboxResources prepare(String sandboxId, boolean guest, Path sharedDir) throws IOException {
+        GuestShare share = guest ? new GuestShare.SharedDirectory(Files.createDirectories(sharedDir)) : new GuestShare.HostPaths();
+        return new SandboxResources(SandboxCgroup.create(sandboxId), share);
+    }
+
+    public SandboxCgroup cgroup() {
+        return cgroup;
+    }
+
+    /** Where the hypervisor's processes go: into the sandbox's cgroup. */
+    public Hypervisor.Placement placement() {
+        return new Hypervisor.Placement(cgroup.launchPrefix(), cgroup::adopt, cgroup.containerParent());
+    }
+
+    /**
+     * Mounts container {@code containerId}'s root filesystem (containerd's {@code mounts} on
+     * {@code <bundle>/rootfs}, or the bundle's own root directory when there are none) and shares it
+     * with the agent; returns the path the agent must use as the container's root. Undone on failure.
+     */
+    public Path addContainerRootfs(String containerId, Bundle bundle, List<Mount> mounts) throws IOException {
+        RootfsMounts mounted = new RootfsMounts(bundle.path().resolve("rootfs"), mounts);
+        mounted.mount();
+        try {
+            Path hostRoot = mounted.isEmpty() ? bundle.rootPath() : bundle.path().resolve("rootfs");
+            Path agentRoot = share.shareRootfs(containerId, hostRoot);
+            rootfs.put(containerId, mounted);
+            return agentRoot;
+        } catch (IOException | RuntimeException e) {
+            mounted.unmount();
+            throw e;
+        }
+    }
+
+    /** Gives back what {@link #addContainerRootfs} took: the share first, then the mounts under it. */
+    public void removeContainer(String containerId) {
+        RootfsMounts mounted = rootfs.remove(containerId);
+        if (mounted != null) {
+            share.unshareRootfs(containerId);
+            mounted.unmount();
+        }
+    }
+
+    /** At teardown, once the hypervisor is gone: every container's rootfs, then the cgroup. */
+    public void release() {
+        for (String containerId : List.copyOf(rootfs.keySet())) {
+            removeContainer(containerId);
+        }
+        cgroup.remove();
+    }
+
+    /** After a dead shim ({@code delete}): a bundle's rootfs, if still mounted. */
+    public static void unmountLeftoverRootfs(Path bundle) throws IOException {
+        RootfsMounts.unmountLeftover(bundle.resolve("rootfs"));
+    }
+
+    /** After a dead shim, once its processes are killed: the sandbox's cgroups. */
+    public static void removeLeftoverCgroups(String sandboxId) throws IOException {
+        SandboxCgroup.removeLeftover(sandboxId);
+    }
+}

@@ -1,0 +1,248 @@
+package dev.katashim.shim.sandbox;
+
+import dev.katashim.agent.client.AgentClient;
+import dev.katashim.metrics.ShimMetrics;
+import dev.katashim.protocols.containerd.types.Mount;
+import dev.katashim.protocols.kata.agent.CgroupStats;
+import dev.katashim.protocols.kata.agent.CreateContainerRequest;
+import dev.katashim.protocols.kata.agent.CreateSandboxRequest;
+import dev.katashim.protocols.kata.agent.DestroySandboxRequest;
+import dev.katashim.protocols.kata.agent.ExecProcessRequest;
+import dev.katashim.protocols.kata.agent.PauseContainerRequest;
+import dev.katashim.protocols.kata.agent.Process;
+import dev.katashim.protocols.kata.agent.RemoveContainerRequest;
+import dev.katashim.protocols.kata.agent.ResumeContainerRequest;
+import dev.katashim.protocols.kata.agent.SignalProcessRequest;
+import dev.katashim.protocols.kata.agent.Spec;
+import dev.katashim.protocols.kata.agent.StartContainerRequest;
+import dev.katashim.protocols.kata.agent.StatsContainerRequest;
+import dev.katashim.protocols.kata.agent.TtyWinResizeRequest;
+import dev.katashim.protocols.kata.agent.WaitProcessRequest;
+import dev.katashim.shim.io.AgentStreams;
+import dev.katashim.shim.oci.Bundle;
+import dev.katashim.shim.oci.OciJsonToAgentSpec;
+import dev.katashim.shim.resource.SandboxResources;
+import dev.katashim.shim.sandbox.StartPhases.Phase;
+import dev.katashim.ttrpc.status.StatusCode;
+import dev.katashim.ttrpc.status.TtrpcException;
+import dev.katashim.vmm.Hypervisor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A booted sandbox driven through its agent: the hypervisor (QEMU, or the host agent), the agent
+ * connection, the host resources, the directory and the monitor serving its metrics. It knows
+ * which of its containers run, for the pod-overhead sampler, without asking the Task service.
+ */
+final class AgentSandbox implements Sandbox {
+    private static final Logger log = LoggerFactory.getLogger(AgentSandbox.class);
+
+    private final String id;
+    private final Hypervisor hypervisor;
+    private final AgentClient agent;
+    private final SandboxResources resources;
+    private final SandboxDirectory directory;
+    private final StartPhases phases;
+    private volatile SandboxMonitor monitor;
+    private final Set<String> started = ConcurrentHashMap.newKeySet();
+    private final Set<String> running = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean destroying = new AtomicBoolean();
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+
+    AgentSandbox(String id, Hypervisor hypervisor, AgentClient agent, SandboxResources resources, SandboxDirectory directory,
+                 StartPhases phases) {
+        this.id = id;
+        this.hypervisor = hypervisor;
+        this.agent = agent;
+        this.resources = resources;
+        this.directory = directory;
+        this.phases = phases;
+        hypervisor.exited().thenRun(this::hypervisorExited);
+    }
+
+    /** Starts what watches the sandbox from the host: its metrics socket and the pod-overhead sampler. */
+    void serveMetrics(ShimMetrics metrics) {
+        monitor = SandboxMonitor.start(id, metrics, directory, hypervisor, agent, resources.cgroup(), this::runningContainers);
+    }
+
+    /** Creates the sandbox in the agent (CreateSandbox); on failure the caller destroys it. */
+    void create(String hostname) throws InterruptedException {
+        StartPhases.Timing timing = phases.begin(Phase.SANDBOX_CREATE);
+        agent.createSandbox(CreateSandboxRequest.newBuilder().setSandboxId(id).setHostname(hostname).build());
+        timing.done();
+    }
+
+    /** The containers whose processes run now, for the pod-overhead sampler. */
+    Collection<String> runningContainers() {
+        return List.copyOf(running);
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public int pid() {
+        return (int) hypervisor.pid();
+    }
+
+    @Override
+    public void createContainer(String containerId, Bundle bundle, List<Mount> rootfs) throws Exception {
+        Spec spec = OciJsonToAgentSpec.spec(bundle.config());
+        Path root;
+        try {
+            root = resources.addContainerRootfs(containerId, bundle, rootfs);
+        } catch (IOException e) {
+            throw new TtrpcException(StatusCode.INTERNAL, e.getMessage());
+        }
+        CreateContainerRequest request = CreateContainerRequest.newBuilder().setContainerId(containerId).setExecId(containerId)
+                .setOCI(spec.toBuilder().setRoot(spec.getRoot().toBuilder().setPath(root.toString()))).build();
+        try {
+            StartPhases.Timing timing = phases.begin(Phase.CONTAINER_CREATE);
+            agent.createContainer(request);
+            if (containerId.equals(id)) {
+                timing.done();
+            }
+        } catch (Exception e) {
+            resources.removeContainer(containerId);
+            throw e;
+        }
+    }
+
+    @Override
+    public void startContainer(String containerId) throws Exception {
+        StartPhases.Timing timing = phases.begin(Phase.CONTAINER_START);
+        agent.startContainer(StartContainerRequest.newBuilder().setContainerId(containerId).build());
+        if (containerId.equals(id)) {
+            timing.done(); // the start phases are the sandbox's own container's
+        }
+        started.add(containerId);
+        running.add(containerId);
+    }
+
+    @Override
+    public void execProcess(String containerId, String execId, Process process) throws Exception {
+        agent.execProcess(ExecProcessRequest.newBuilder().setContainerId(containerId).setExecId(execId).setProcess(process).build());
+    }
+
+    @Override
+    public void signalProcess(String containerId, String execId, int signal) throws Exception {
+        agent.signalProcess(SignalProcessRequest.newBuilder().setContainerId(containerId).setExecId(execId).setSignal(signal).build());
+    }
+
+    @Override
+    public int waitProcess(String containerId, String execId) throws Exception {
+        try {
+            return agent.waitProcess(WaitProcessRequest.newBuilder().setContainerId(containerId).setExecId(execId).build()).getStatus();
+        } finally {
+            if (execId.equals(containerId)) {
+                running.remove(containerId);
+            }
+        }
+    }
+
+    @Override
+    public void resizePty(String containerId, String execId, int rows, int columns) throws Exception {
+        agent.ttyWinResize(TtyWinResizeRequest.newBuilder().setContainerId(containerId).setExecId(execId)
+                .setRow(rows).setColumn(columns).build());
+    }
+
+    @Override
+    public void pauseContainer(String containerId) throws Exception {
+        agent.pauseContainer(PauseContainerRequest.newBuilder().setContainerId(containerId).build());
+    }
+
+    @Override
+    public void resumeContainer(String containerId) throws Exception {
+        agent.resumeContainer(ResumeContainerRequest.newBuilder().setContainerId(containerId).build());
+    }
+
+    @Override
+    public CgroupStats statsContainer(String containerId) throws Exception {
+        return agent.statsContainer(StatsContainerRequest.newBuilder().setContainerId(containerId).build()).getCgroupStats();
+    }
+
+    @Override
+    public void deleteContainer(String containerId) throws Exception {
+        boolean ran = started.remove(containerId);
+        running.remove(containerId);
+        if (!destroying.get()) {
+            try {
+                agent.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(containerId).build());
+            } catch (TtrpcException e) {
+                if (!ran) {
+                    throw e;
+                }
+                log.debug("RemoveContainer {}: {}", containerId, e.getMessage());
+            }
+        }
+        resources.removeContainer(containerId);
+    }
+
+    @Override
+    public AgentStreams streams(String containerId, String execId) {
+        return new AgentProcessStreams(agent, containerId, execId);
+    }
+
+    @Override
+    public CompletableFuture<Void> ended() {
+        return ended;
+    }
+
+    /** The VMM or host agent died on its own: the sandbox is gone, and so is everything in it. */
+    private void hypervisorExited() {
+        if (!destroying.get()) {
+            log.warn("sandbox {}: hypervisor ({}) pid {} exited", id, hypervisor.kind(), hypervisor.pid());
+            Thread.ofVirtual().name("teardown-" + id).start(this::destroy);
+        }
+    }
+
+    @Override
+    public void destroy() {
+        if (!destroying.compareAndSet(false, true)) {
+            ended.join();
+            return;
+        }
+        try {
+            tearDown();
+        } finally {
+            ended.complete(null);
+        }
+    }
+
+    /** In this order: no more scrapes, the agent's own cleanup, the hypervisor, the host resources, the directory. */
+    private void tearDown() {
+        SandboxMonitor watching = monitor;
+        if (watching != null) {
+            watching.stopServing();
+        }
+        boolean agentCleanedUp = false;
+        try {
+            if (agent.isOpen() && !hypervisor.exited().isDone()) {
+                agent.destroySandbox(DestroySandboxRequest.getDefaultInstance());
+                agentCleanedUp = true;
+            }
+        } catch (Exception e) {
+            log.warn("sandbox {}: DestroySandbox failed: {}", id, e.getMessage());
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        agent.close();
+        // once the agent has destroyed everything there is nothing left to stop gracefully
+        hypervisor.stop(agentCleanedUp ? Duration.ZERO : Duration.ofSeconds(5));
+        resources.release();
+        directory.delete();
+    }
+}

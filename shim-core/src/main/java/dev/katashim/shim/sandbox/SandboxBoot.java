@@ -1,0 +1,89 @@
+package dev.katashim.shim.sandbox;
+
+import dev.katashim.agent.client.AgentClient;
+import dev.katashim.metrics.ShimMetrics;
+import dev.katashim.shim.config.ConfigException;
+import dev.katashim.shim.config.KataConfig;
+import dev.katashim.shim.config.KataConfigLoader;
+import dev.katashim.shim.resource.SandboxResources;
+import dev.katashim.shim.sandbox.StartPhases.Phase;
+import dev.katashim.ttrpc.status.StatusCode;
+import dev.katashim.ttrpc.status.TtrpcException;
+import dev.katashim.vmm.Hypervisor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Boots one sandbox, step by step: its configuration, directory, host resources, hypervisor, and
+ * the agent's first answer. The sandbox is not created in the agent yet: a shim boots as soon as it
+ * starts, before containerd's Create brings the details. When a step fails, nothing is left.
+ */
+final class SandboxBoot {
+    private static final Logger log = LoggerFactory.getLogger(SandboxBoot.class);
+
+    private SandboxBoot() {
+    }
+
+    static AgentSandbox boot(String sandboxId, Optional<Path> configPath, ShimConfig config, ShimMetrics metrics)
+            throws IOException, InterruptedException {
+        KataConfig kata = configuration(configPath);
+        SandboxDirectory directory = SandboxDirectory.of(config.sandboxRoot(), sandboxId);
+        Hypervisor hypervisor;
+        try {
+            hypervisor = Hypervisors.create(kata, config.agentCommand(), directory);
+        } catch (ConfigException e) {
+            throw new TtrpcException(StatusCode.INVALID_ARGUMENT, e.getMessage());
+        }
+        log.info("sandbox {}: configuration {}, hypervisor {}", sandboxId, kata.source(), hypervisor.kind());
+        StartPhases phases = new StartPhases(metrics);
+        directory.create();
+        SandboxResources resources = null;
+        try {
+            resources = SandboxResources.prepare(sandboxId, hypervisor.isolated(), directory.sharedDir());
+            StartPhases.Timing vmBoot = phases.begin(Phase.VM_BOOT);
+            hypervisor.start(directory.path(), resources.placement());
+            vmBoot.done();
+            Files.writeString(directory.hypervisorPidFile(), Long.toString(hypervisor.pid()));
+            StartPhases.Timing agentReady = phases.begin(Phase.AGENT_READY);
+            AgentClient agent = dial(hypervisor, kata.agent().dialTimeout(), metrics);
+            agentReady.done();
+            AgentSandbox sandbox = new AgentSandbox(sandboxId, hypervisor, agent, resources, directory, phases);
+            sandbox.serveMetrics(metrics);
+            return sandbox;
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            hypervisor.stop(Duration.ofSeconds(2));
+            if (resources != null) {
+                resources.release();
+            }
+            directory.delete();
+            throw e;
+        }
+    }
+
+    /** The configuration file the runtime option, KATA_CONF_FILE or the defaults name. */
+    private static KataConfig configuration(Optional<Path> configPath) {
+        try {
+            return KataConfigLoader.load(configPath);
+        } catch (ConfigException e) {
+            throw new TtrpcException(StatusCode.INVALID_ARGUMENT, e.getMessage());
+        }
+    }
+
+    /** The agent, once it answers; every call it makes is timed into the agent RPC histogram. */
+    private static AgentClient dial(Hypervisor hypervisor, Duration timeout, ShimMetrics metrics) throws IOException, InterruptedException {
+        try {
+            return AgentClient.builder(hypervisor.agentEndpoint())
+                    .observer((action, nanos, outcome) -> metrics.observeAgentRpc(action, nanos))
+                    .dialTimeout(timeout).connect();
+        } catch (IOException e) {
+            // name the channel and where to look: the guest's console says why it never answered
+            throw new IOException(e.getMessage() + hypervisor.consoleLog().map(log -> "; the guest's console log is " + log).orElse(""), e);
+        }
+    }
+}

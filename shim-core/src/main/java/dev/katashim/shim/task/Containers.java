@@ -1,0 +1,44 @@
+package dev.katashim.shim.task;
+
+import dev.katashim.ttrpc.status.StatusCode;
+import dev.katashim.ttrpc.status.TtrpcException;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The containers of the shim's sandbox by id: read without the Task service's lock, changed under it. */
+final class Containers {
+    private final Map<String, Container> byId = new ConcurrentHashMap<>();
+
+    Container get(String id) {
+        Container container = byId.get(id);
+        if (container == null) {
+            throw TtrpcException.of(StatusCode.NOT_FOUND, "container does not exist %s: not found", id);
+        }
+        return container;
+    }
+
+    void requireAbsent(String id) {
+        if (byId.containsKey(id)) {
+            throw TtrpcException.of(StatusCode.ALREADY_EXISTS, "container %s: already exists", id);
+        }
+    }
+
+    void add(Container container) {
+        byId.put(container.id(), container);
+    }
+
+    void remove(String id) {
+        byId.remove(id);
+    }
+
+    boolean isEmpty() {
+        return byId.isEmpty();
+    }
+
+    Collection<Container> all() {
+        return List.copyOf(byId.values());
+    }
+}
