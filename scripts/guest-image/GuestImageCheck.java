@@ -42,7 +42,7 @@ import java.util.List;
  * of shim-ttrpc alone (guest-agent/target/lib holds all it needs):
  *
  * <pre>
- * java -cp 'guest-agent/target/lib/*' GuestImageCheck.java SOCKET START_EPOCH_MS                 # health check
+ * java -cp 'guest-agent/target/lib/*' GuestImageCheck.java SOCKET START_EPOCH_MS|@FILE           # health check
  * java -cp 'guest-agent/target/lib/*' GuestImageCheck.java SOCKET START_EPOCH_MS run ROOTFS CMD...  # and a container
  * java -cp 'guest-agent/target/lib/*' GuestImageCheck.java SOCKET START_EPOCH_MS train ROOTFS      # the image's CDS training
  * </pre>
@@ -68,7 +68,9 @@ public final class GuestImageCheck {
 
     public static void main(String[] args) throws Exception {
         Path socket = Path.of(args[0]);
-        long start = Long.parseLong(args[1]);
+        // START_EPOCH_MS, or @FILE: read it from FILE once the agent answered (the caller starts
+        // this JVM first, waits for "waiting" on stderr, then starts QEMU and writes the file)
+        System.err.println("waiting for the agent on " + socket);
         long deadline = System.currentTimeMillis() + 120_000;
         TtrpcClient client = null;
         while (client == null) {
@@ -84,7 +86,10 @@ public final class GuestImageCheck {
         try (TtrpcClient c = client) {
             GuestImageCheck check = new GuestImageCheck(c);
             HealthCheckResponse health = check.call(HEALTH, "Check", CheckRequest.getDefaultInstance(), HealthCheckResponse.parser());
-            long ready = System.currentTimeMillis() - start;
+            long answered = System.currentTimeMillis();
+            long ready = answered - (args[1].startsWith("@")
+                    ? Long.parseLong(java.nio.file.Files.readString(Path.of(args[1].substring(1))).strip())
+                    : Long.parseLong(args[1]));
             VersionCheckResponse version = check.call(HEALTH, "Version", CheckRequest.getDefaultInstance(), VersionCheckResponse.parser());
             System.out.println("ready_ms=" + ready + " status=" + health.getStatus() + " agent_version=" + version.getAgentVersion());
             if (health.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
