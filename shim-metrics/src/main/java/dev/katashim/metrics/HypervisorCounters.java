@@ -21,7 +21,7 @@ public record HypervisorCounters(List<Vcpu> vcpu, OptionalLong seccompFaults, Op
     public record Vcpu(int cpuId, VcpuItem item, long value) {
     }
 
-    /** The items the specification lists for {@code kata_hypervisor_vcpu}. */
+    /** The items the metrics reference (docs/metrics.md) lists for {@code kata_hypervisor_vcpu}. */
     public enum VcpuItem {
         EXIT_IO_IN, EXIT_IO_OUT, EXIT_MMIO_READ, EXIT_MMIO_WRITE, FAILURES, FILTER_CPUID;
 
