@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.LongAdder;
  * single series without a label) and upstream's buckets
  * (ExponentialBuckets(1, 2, 10): 1, 2, 4 … 512 ms, then +Inf). Observing allocates nothing: one
  * map lookup (the action strings hash once), a bucket search over ten longs, two LongAdder
- * increments. Known actions are there from the start with zero counts, so every action of the
- * specification has its series before its first call; others join on first use, up to a bound.
+ * increments. Known actions are there from the start with zero counts, so every action the metrics
+ * reference lists has its series before its first call; others join on first use, up to a bound.
  */
 public final class LatencyHistogram {
     private static final Logger log = LoggerFactory.getLogger(LatencyHistogram.class);

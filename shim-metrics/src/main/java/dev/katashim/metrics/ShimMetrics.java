@@ -43,7 +43,7 @@ public final class ShimMetrics {
     }
 
     /**
-     * One Task RPC ended after {@code durationNanos}; {@code action} is the specification's name
+     * One Task RPC ended after {@code durationNanos}; {@code action} is the metrics reference's name
      * ({@code create}, {@code resize_pty}, ...). Thread-safe, allocation-free, tens of nanoseconds.
      */
     public void observeShimRpc(String action, long durationNanos) {

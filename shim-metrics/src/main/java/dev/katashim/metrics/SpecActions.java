@@ -3,8 +3,8 @@ package dev.katashim.metrics;
 import java.util.List;
 
 /**
- * The {@code action} items the specification lists for the two RPC histograms. Their series exist
- * from the start (zero calls is a true count), so a dashboard sees every action of the spec.
+ * The {@code action} items the metrics reference (docs/metrics.md) lists for the two RPC histograms.
+ * Their series exist from the start (zero calls is a true count), so a dashboard sees every one.
  */
 public final class SpecActions {
     /** Task API actions ({@code kata_shim_rpc_durations_histogram_milliseconds}). */

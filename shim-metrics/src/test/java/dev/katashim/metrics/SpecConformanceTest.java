@@ -29,8 +29,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * A sandbox assembled as the shim will assemble it: a real process as its hypervisor (a sleeping
  * child) whose real usage is the host side of the pod overhead, a real guest agent for the agent's
- * part. Its socket's /metrics must hold every name, type, label and item of the specification, the
- * expected table being read from the spec file. The one stand-in is the hypervisor's own counter
+ * part. Its socket's /metrics must hold every name, type, label and item the metrics reference
+ * (docs/metrics.md) requires, the expected table being read from that file. The one stand-in is the hypervisor's own counter
  * source (vCPU exits, seccomp faults, signals): no backend of this module counts those, and a
  * fake here shows how a backend that does is served.
  */

@@ -6,7 +6,7 @@ package dev.katashim.vmm;
  * under QEMU's {@code -sandbox on} kills it with ({@code SECCOMP_RET_KILL_PROCESS}), so it is
  * {@code kata_hypervisor_seccomp{item="num_faults"}}; SIGBUS and SIGSEGV are
  * {@code kata_hypervisor_signals{item="sigbus"|"sigsegv"}}. Other deaths (SIGKILL, SIGABRT, a
- * plain exit) are not counted: the specification has no item for them.
+ * plain exit) are not counted: the metrics reference (docs/metrics.md) has no item for them.
  */
 public record FatalSignals(long sigbus, long sigsegv, long sigsys) {
     public static final FatalSignals NONE = new FatalSignals(0, 0, 0);

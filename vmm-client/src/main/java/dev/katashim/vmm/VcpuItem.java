@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The items the specification lists for {@code kata_hypervisor_vcpu} (upstream dragonball's
+ * The items docs/metrics.md lists for {@code kata_hypervisor_vcpu} (upstream dragonball's
  * per-vCPU counters), and which KVM statistic, as QEMU's {@code query-stats} (target
  * {@code vcpu}, provider {@code kvm}) returns it, supplies each.
  *

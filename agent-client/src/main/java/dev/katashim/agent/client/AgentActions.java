@@ -9,7 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Names each agent RPC as the metrics specification does: {@code grpc.<RequestMessage>}, the full
+ * Names each agent RPC as the metrics reference (docs/metrics.md) does: {@code grpc.<RequestMessage>}, the full
  * protobuf name of its request ({@code CreateContainer} → {@code grpc.CreateContainerRequest},
  * {@code WriteStdin} → {@code grpc.WriteStreamRequest}). Read from the schema, not retyped.
  */

@@ -11,7 +11,7 @@ import dev.katashim.ttrpc.status.StatusCode;
 public interface AgentCallObserver {
     void observed(String action, long durationNanos, StatusCode outcome);
 
-    /** The ttrpc-level interceptor that reports to this observer under the spec's action names. */
+    /** The ttrpc-level interceptor that reports to this observer under the metrics action names. */
     default CallObserver asTtrpcObserver() {
         return call -> observed(AgentActions.of(call.service(), call.method()), call.durationNanos(), call.status());
     }

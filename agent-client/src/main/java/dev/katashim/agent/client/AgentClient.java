@@ -18,7 +18,7 @@ import java.util.List;
 /**
  * A typed client of the Kata agent API ({@code grpc.AgentService} and {@code grpc.Health} over
  * ttrpc), on one long-lived connection. Every call carries its timeout ({@link AgentTimeouts}) and
- * is reported to the observers under its spec action name ({@link AgentActions}). Failures are
+ * is reported to the observers under its metrics action name ({@link AgentActions}). Failures are
  * {@link dev.katashim.ttrpc.status.TtrpcException}s carrying the agent's status.
  */
 public final class AgentClient implements AutoCloseable {

@@ -14,29 +14,50 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class AgentActionsTest {
 
-    /** The spec's {@code action} items of kata_shim_agent_rpc_durations_histogram_milliseconds, read from the spec file. */
+    /**
+     * The {@code action} items of kata_shim_agent_rpc_durations_histogram_milliseconds, read from the
+     * metrics reference: its row's Labels cell, {@code `action`: `grpc.CheckRequest`, ...}.
+     */
     static Set<String> specActions() throws IOException {
         Path spec = specFile();
         String row = Files.readAllLines(spec).stream()
-                .filter(l -> l.contains("`kata_shim_agent_rpc_durations_histogram_milliseconds`"))
+                .filter(l -> l.startsWith("| `kata_shim_agent_rpc_durations_histogram_milliseconds` |"))
                 .findFirst().orElseThrow(() -> new AssertionError("no agent histogram row in " + spec));
+        String[] cells = row.split("\\|");
+        if (cells.length != 7) {
+            throw new AssertionError("the agent histogram's row has 6 cells (Family, Type, Unit, Labels, Origin, Help): " + row);
+        }
+        Matcher list = Pattern.compile("`action`: (.+)").matcher(cells[4].strip());
+        if (!list.matches()) {
+            throw new AssertionError("no action items in the agent histogram's row: " + row);
+        }
         Set<String> actions = new LinkedHashSet<>();
-        Matcher m = Pattern.compile("<li>`(grpc\\.[A-Za-z]+)`</li>").matcher(row);
-        while (m.find()) {
+        for (String item : list.group(1).split(", ")) {
+            Matcher m = Pattern.compile("`(grpc\\.[A-Za-z]+)`").matcher(item);
+            if (!m.matches()) {
+                throw new AssertionError("cannot read the action '" + item + "' in " + row);
+            }
             actions.add(m.group(1));
         }
         return actions;
     }
 
-    /** The metrics spec in the project's shared folder, which sits beside the checkout (here and in CI). */
+    /**
+     * The metrics reference, docs/metrics.md of this checkout: looked for in the working directory
+     * and its parents up to the repository root (the folder holding mvnw), never beyond it.
+     */
     static Path specFile() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("shared/spec/kata-metrics-in-runtime-rs.md");
+        Path start = Path.of("").toAbsolutePath();
+        for (Path dir = start; dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve("docs/metrics.md");
             if (Files.isRegularFile(candidate)) {
                 return candidate;
             }
+            if (Files.isRegularFile(dir.resolve("mvnw"))) {
+                break;
+            }
         }
-        throw new AssertionError("shared/spec/kata-metrics-in-runtime-rs.md not found beside the checkout of " + Path.of("").toAbsolutePath());
+        throw new AssertionError("docs/metrics.md not found in the repository holding " + start);
     }
 
     @Test

@@ -31,7 +31,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * After containers ran through containerd and our shim: what the management socket serves, checked
- * against the metrics specification (its table read from the spec file), and what the node-level
+ * against the metrics reference (its tables read from docs/metrics.md), and what the node-level
  * monitor serves for two sandboxes.
  */
 class MetricsEndToEndTest {

@@ -2,7 +2,7 @@ package dev.katashim.shim.task;
 
 import java.util.Map;
 
-/** The metrics specification's action name of each Task RPC ({@code ResizePty} → {@code resize_pty}). */
+/** The metrics action name (docs/metrics.md) of each Task RPC ({@code ResizePty} → {@code resize_pty}). */
 public final class TaskActions {
     private static final Map<String, String> BY_METHOD = Map.ofEntries(
             Map.entry("Checkpoint", "checkpoint"), Map.entry("CloseIO", "close_io"), Map.entry("Connect", "connect"),

@@ -7,7 +7,7 @@ import java.util.List;
  * A metric family as the text format 0.0.4 writes it: one name, one type, one help text, and its
  * samples. The name is the one a 0.0.4 TYPE line carries; for a counter that is also its sample's
  * name, with or without {@code _total} (so {@code kata_hypervisor_scrape_count} stays what the
- * specification calls it). {@code unit} is optional and only written to OpenMetrics.
+ * metrics reference calls it). {@code unit} is optional and only written to OpenMetrics.
  */
 public record MetricFamily(String name, MetricType type, String help, String unit, List<Sample> samples) {
 

@@ -6,7 +6,7 @@ import java.util.List;
  * Writes families as the Prometheus text format 0.0.4 ({@code text/plain; version=0.0.4}): a HELP
  * and a TYPE line per family, then its samples. Names are written as the families carry them: a
  * counter is not renamed (the Java client 1.x would append {@code _total}; upstream's Go client,
- * and so the specification, do not).
+ * and so the metrics reference, do not).
  */
 public final class TextFormat {
     public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns a {@link ProcessSnapshot} into the metric families the specification names for a process:
+ * Turns a {@link ProcessSnapshot} into the metric families docs/metrics.md names for a process:
  * {@code <prefix>_threads}, {@code _fds}, {@code _proc_status{item}}, {@code _proc_stat{item}},
  * {@code _io_stat{item}}, {@code _netdev{interface,item}} (items as the Go runtime names them),
  * and, for the shim, the standard process collector's {@code <prefix>_process_*}.
@@ -25,7 +25,7 @@ public final class ProcessFamilies {
             "voluntary_ctxt_switches", "voluntary_ctxt_switches",
             "nonvoluntary_ctxt_switches", "nonvoluntary_ctxt_switches");
 
-    /** {@code /proc/<pid>/io} key → item (the specification's spelling, without underscores in the byte counts). */
+    /** {@code /proc/<pid>/io} key → item (the metrics reference's spelling, without underscores in the byte counts). */
     public static final Map<String, String> IO_ITEMS = ordered(
             "rchar", "rchar", "wchar", "wchar", "syscr", "syscr", "syscw", "syscw",
             "read_bytes", "readbytes", "write_bytes", "writebytes", "cancelled_write_bytes", "cancelledwritebytes");
@@ -36,7 +36,7 @@ public final class ProcessFamilies {
     /**
      * Newer kernels count the PMD page tables in {@code VmPTE} and no longer print {@code VmPMD}
      * (this machine's 6.x does not). Upstream (Go, procfs) then reports 0 for it; so do we, for this one item only, so that the
-     * specification's series exists on every kernel. Any other missing key is left out.
+     * series the metrics reference lists exists on every kernel. Any other missing key is left out.
      */
     private static final String FOLDED_INTO_VMPTE = "VmPMD";
 

@@ -13,14 +13,30 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The metrics the specification ({@code shared/spec/kata-metrics-in-runtime-rs.md}) requires, read
- * from the file itself, not retyped: each table row's name, type, unit and labels with their items,
- * then what its notes add: the second {@code kata_hypervisor_seccomp} row is {@code kata_hypervisor_signals},
- * {@code kata_hypervisor_vcpu} carries {@code cpu_id} too, the hypervisor process gets the shim's
- * process families under {@code kata_hypervisor_}, and the histograms' buckets.
+ * The metrics every sandbox must serve, read from the metrics reference ({@code docs/metrics.md})
+ * itself, not retyped: the {@code upstream} rows of its shim, hypervisor and pod overhead tables,
+ * each with its name, type, unit, help and labels with their items, plus {@code sandbox_id}, which
+ * the reference says the monitor adds to every sample, and the histograms' bucket bounds.
+ *
+ * <p>Every table row of the file is read strictly (the agent's and the guest's too): a row that
+ * does not follow the format the reference describes fails the test instead of being skipped.
  */
 public final class SpecTable {
-    /** One required metric. {@code labels}: label name → its items (empty: any value); {@code help} null where the spec gives none of its own. */
+    /** Where the reference is, from the repository root. */
+    public static final String DOC = "docs/metrics.md";
+
+    private static final String HEADER = "| Family | Type | Unit | Labels | Origin | Help |";
+    private static final String SEPARATOR = "|---|---|---|---|---|---|";
+    private static final Set<String> GROUPS = Set.of("Shim", "Hypervisor", "Pod overhead", "Agent", "Guest");
+    /** The groups whose {@code upstream} rows every sandbox must serve. */
+    private static final Set<String> REQUIRED_GROUPS = Set.of("Shim", "Hypervisor", "Pod overhead");
+    private static final Pattern CODE = Pattern.compile("`([^`]+)`");
+    private static final Pattern NAME = Pattern.compile("`([a-z][a-z0-9_]*)`");
+    private static final Pattern LABEL = Pattern.compile("`([a-z][a-z_]*)`(?:: (.+))?");
+    private static final Pattern SANDBOX_ID = Pattern.compile("add\\s+`sandbox_id`\\s+to\\s+every\\s+sample");
+    private static final Pattern BUCKETS = Pattern.compile("upper\\s+bounds\\s+`([0-9, ]+)`");
+
+    /** One required metric. {@code labels}: label name → its items (empty: any value). */
     public record Metric(String name, String type, String unit, String help, Map<String, Set<String>> labels) {
         /** The labels the shim's socket serves: all but {@code sandbox_id}, which the monitor adds. */
         public Map<String, Set<String>> socketLabels() {
@@ -40,130 +56,166 @@ public final class SpecTable {
         this.histogramBuckets = buckets;
     }
 
-    /** The spec in the project's shared folder beside the checkout (here and in CI). */
+    /**
+     * {@code docs/metrics.md} of this checkout: looked for in the working directory and its parents
+     * up to the repository root (the folder holding {@code mvnw}), never beyond it.
+     */
     public static Path specFile() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("shared/spec/kata-metrics-in-runtime-rs.md");
+        return specFile(Path.of("").toAbsolutePath());
+    }
+
+    static Path specFile(Path start) {
+        for (Path dir = start; dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve(DOC);
             if (Files.isRegularFile(candidate)) {
                 return candidate;
             }
+            if (Files.isRegularFile(dir.resolve("mvnw"))) {
+                break;
+            }
         }
-        throw new AssertionError("shared/spec/kata-metrics-in-runtime-rs.md not found beside the checkout of " + Path.of("").toAbsolutePath());
+        throw new AssertionError(DOC + " not found in the repository holding " + start);
     }
 
-
     public static SpecTable load() throws IOException {
-        Path file = specFile();
+        return load(specFile());
+    }
+
+    static SpecTable load(Path file) throws IOException {
         List<String> lines = Files.readAllLines(file);
-        String notes = String.join("\n", lines.subList(indexOf(lines, "## Notes"), lines.size()));
+        String text = String.join("\n", lines);
         Map<String, Metric> metrics = new LinkedHashMap<>();
-        for (String line : lines) {
-            if (!line.startsWith("|") || !line.contains("`kata_")) {
+        Set<String> families = new LinkedHashSet<>();
+        Set<String> groupsSeen = new LinkedHashSet<>();
+        String section = null;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.startsWith("## ")) {
+                section = line.substring(3).strip();
                 continue;
             }
-            List<String> cells = cells(line);
-            int nameCell = cells.get(0).contains("`kata_") ? 0 : 1; // the shim table has a STATUS column first
-            Matcher nm = Pattern.compile("`([a-z_]+)`:\\s*<br>\\s*(.*)").matcher(cells.get(nameCell));
-            if (!nm.find()) {
-                throw new AssertionError("cannot read the metric name of: " + line);
+            if (!line.startsWith("|")) {
+                continue;
             }
-            String name = nm.group(1);
-            String help = nm.group(2).strip();
-            String type = switch (cells.get(nameCell + 1).replace("`", "").strip()) {
-                case "HISTOGRAM" -> "histogram";
-                case "GAUGE", "IntGauge" -> "gauge";
-                case "COUNTER" -> "counter";
-                default -> throw new AssertionError("unknown type in: " + line);
-            };
-            String unit = cells.get(nameCell + 2).replace("`", "").strip();
-            Map<String, Set<String>> labels = labels(cells.get(nameCell + 3));
-            if (metrics.containsKey(name)) {
-                // the notes say what a repeated row is really called
-                Matcher renamed = Pattern.compile("names the second one `([a-z_]+)`").matcher(notes);
-                if (!notes.contains("`" + name + "` twice") || !renamed.find()) {
-                    throw new AssertionError(name + " is listed twice and the notes do not say why");
+            String where = file.getFileName() + ":" + (i + 1) + ": ";
+            if (!line.equals(HEADER)) {
+                throw new AssertionError(where + "a table must start with " + HEADER);
+            }
+            if (!GROUPS.contains(section)) {
+                throw new AssertionError(where + "a table under '" + section + "', not one of " + GROUPS);
+            }
+            if (!groupsSeen.add(section)) {
+                throw new AssertionError(where + "a second table under '" + section + "'");
+            }
+            if (i + 1 >= lines.size() || !lines.get(i + 1).equals(SEPARATOR)) {
+                throw new AssertionError(where + "the header must be followed by " + SEPARATOR);
+            }
+            int row = i + 2;
+            for (; row < lines.size() && lines.get(row).startsWith("|"); row++) {
+                Row r = row(file.getFileName() + ":" + (row + 1) + ": ", lines.get(row));
+                if (!families.add(r.metric.name())) {
+                    throw new AssertionError(file.getFileName() + ":" + (row + 1) + ": " + r.metric.name() + " is listed twice");
                 }
-                name = renamed.group(1);
-                help = null; // upstream's row repeats the seccomp help text
+                if (REQUIRED_GROUPS.contains(section) && r.origin.equals("upstream")) {
+                    metrics.put(r.metric.name(), r.metric);
+                }
             }
-            metrics.put(name, new Metric(name, type, unit, help, labels));
-        }
-        // "Upstream dragonball labels `X` with `L` as well as `item`."
-        Matcher extra = Pattern.compile("labels `([a-z_]+)` with `([a-z_]+)` as well as").matcher(notes);
-        while (extra.find()) {
-            Metric m = metrics.get(extra.group(1));
-            Map<String, Set<String>> labels = new LinkedHashMap<>();
-            labels.put(extra.group(2), Set.of());
-            labels.putAll(m.labels());
-            metrics.put(m.name(), new Metric(m.name(), m.type(), m.unit(), m.help(), labels));
-        }
-        // "... also collected for it under `kata_hypervisor_` (threads, fds, proc_status, ...)"
-        Matcher same = Pattern.compile("under `(kata_hypervisor_)` \\(([a-z_, ]+)\\)").matcher(notes);
-        if (!same.find()) {
-            throw new AssertionError("the notes no longer list the hypervisor's process metrics");
-        }
-        for (String suffix : same.group(2).split(",\\s*")) {
-            Metric shim = metrics.get("kata_shim_" + suffix);
-            if (shim == null) {
-                throw new AssertionError("no kata_shim_" + suffix + " to copy for the hypervisor");
+            if (row == i + 2) {
+                throw new AssertionError(where + "a table without rows");
             }
-            String name = same.group(1) + suffix;
-            metrics.put(name, new Metric(name, shim.type(), shim.unit(), null, shim.labels()));
+            i = row - 1;
         }
-        Matcher buckets = Pattern.compile("ExponentialBuckets\\((\\d+), (\\d+), (\\d+)\\)").matcher(notes);
+        if (!groupsSeen.equals(GROUPS)) {
+            throw new AssertionError(file + " has tables for " + groupsSeen + ", not for every one of " + GROUPS);
+        }
+        // "... add `sandbox_id` to every sample they pass on": what Prometheus stores has it too
+        if (!SANDBOX_ID.matcher(text).find()) {
+            throw new AssertionError(file + " no longer says who adds sandbox_id");
+        }
+        metrics.replaceAll((name, m) -> {
+            Map<String, Set<String>> labels = new LinkedHashMap<>(m.labels());
+            labels.put("sandbox_id", Set.of());
+            return new Metric(m.name(), m.type(), m.unit(), m.help(), Map.copyOf(labels));
+        });
+        Matcher buckets = BUCKETS.matcher(text);
         if (!buckets.find()) {
-            throw new AssertionError("the notes no longer give the histograms' buckets");
+            throw new AssertionError(file + " no longer gives the histograms' bucket bounds");
         }
         List<Double> bounds = new ArrayList<>();
-        double start = Double.parseDouble(buckets.group(1));
-        double factor = Double.parseDouble(buckets.group(2));
-        for (int i = 0; i < Integer.parseInt(buckets.group(3)); i++) {
-            bounds.add(start * Math.pow(factor, i));
+        for (String bound : buckets.group(1).split(",\\s*")) {
+            bounds.add(Double.parseDouble(bound.strip()));
         }
         return new SpecTable(file, Map.copyOf(metrics), List.copyOf(bounds));
     }
 
-    private static int indexOf(List<String> lines, String prefix) {
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).startsWith(prefix)) {
-                return i;
-            }
-        }
-        throw new AssertionError("no '" + prefix + "' section in the spec");
+    private record Row(Metric metric, String origin) {
     }
 
-    private static List<String> cells(String row) {
+    /** {@code | `name` | type | unit | labels | origin | `help` |}, every cell checked. */
+    private static Row row(String where, String line) {
+        if (!line.endsWith("|")) {
+            throw new AssertionError(where + "a row must end with |: " + line);
+        }
         List<String> cells = new ArrayList<>();
-        for (String cell : row.substring(1, row.lastIndexOf('|')).split("\\|")) {
+        for (String cell : line.substring(1, line.length() - 1).split("\\|", -1)) {
             cells.add(cell.strip());
         }
-        return cells;
+        if (cells.size() != 6) {
+            throw new AssertionError(where + "a row has 6 cells, this one " + cells.size() + ": " + line);
+        }
+        String name = whole(where, NAME, cells.get(0), "family name");
+        String type = cells.get(1);
+        if (!Set.of("counter", "gauge", "histogram").contains(type)) {
+            throw new AssertionError(where + "unknown type '" + type + "' of " + name);
+        }
+        String unit = cells.get(2);
+        if (!unit.matches("[a-z]*")) {
+            throw new AssertionError(where + "unit '" + unit + "' of " + name);
+        }
+        Map<String, Set<String>> labels = labels(where + name + ": ", cells.get(3));
+        String origin = cells.get(4);
+        if (!origin.equals("upstream") && !origin.equals("ours")) {
+            throw new AssertionError(where + "origin of " + name + " is upstream or ours, not '" + origin + "'");
+        }
+        String help = whole(where, CODE, cells.get(5), "help of " + name);
+        return new Row(new Metric(name, type, unit, help, labels), origin);
     }
 
     /**
-     * {@code <ul><li>`item` (...)<ul><li>`a`</li>...</ul></li><li>`sandbox_id`</li></ul>}: the
-     * outer list's entries are label names, an inner list's entries that label's items.
+     * {@code `interface`; `item`: `a`, `b`}: labels separated by {@code ; }, each optionally
+     * followed by {@code : } and its items. A label without items takes any value.
      */
-    static Map<String, Set<String>> labels(String cell) {
+    static Map<String, Set<String>> labels(String where, String cell) {
         Map<String, Set<String>> labels = new LinkedHashMap<>();
-        Matcher token = Pattern.compile("<ul>|</ul>|<li>\\s*`([^`]+)`").matcher(cell);
-        int depth = 0;
-        String label = null;
-        while (token.find()) {
-            switch (token.group()) {
-                case "<ul>" -> depth++;
-                case "</ul>" -> depth--;
-                default -> {
-                    if (depth == 1) {
-                        label = token.group(1);
-                        labels.put(label, new LinkedHashSet<>());
-                    } else if (depth == 2) {
-                        labels.get(label).add(token.group(1));
+        if (cell.isEmpty()) {
+            return labels;
+        }
+        for (String entry : cell.split("; ", -1)) {
+            Matcher m = LABEL.matcher(entry);
+            if (!m.matches()) {
+                throw new AssertionError(where + "cannot read the label '" + entry + "'");
+            }
+            Set<String> items = new LinkedHashSet<>();
+            if (m.group(2) != null) {
+                for (String item : m.group(2).split(", ", -1)) {
+                    if (!items.add(whole(where, CODE, item, "item of " + m.group(1)))) {
+                        throw new AssertionError(where + "item " + item + " listed twice");
                     }
                 }
             }
+            if (labels.put(m.group(1), Set.copyOf(items)) != null) {
+                throw new AssertionError(where + "label " + m.group(1) + " listed twice");
+            }
         }
-        labels.replaceAll((k, v) -> Set.copyOf(v));
         return labels;
+    }
+
+    /** The text of {@code cell}, which must be exactly one code span matching {@code pattern}. */
+    private static String whole(String where, Pattern pattern, String cell, String what) {
+        Matcher m = pattern.matcher(cell);
+        if (!m.matches()) {
+            throw new AssertionError(where + "cannot read the " + what + " in '" + cell + "'");
+        }
+        return m.group(1);
     }
 }

@@ -2,10 +2,15 @@ package dev.katashim.metrics.support;
 
 import dev.katashim.metrics.SpecActions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The reading of the specification finds what the spec says (so a misreading cannot pass unseen). */
+/** The reading of the metrics reference (docs/metrics.md) finds what it says (so a misreading cannot pass unseen). */
 class SpecTableTest {
     @Test
     void readsEveryRowAndTheNotes() throws Exception {
@@ -36,5 +41,36 @@ class SpecTableTest {
                 spec.metrics.get("kata_shim_rpc_durations_histogram_milliseconds").labels().get("action"));
         assertThat(SpecActions.AGENT).containsExactlyInAnyOrderElementsOf(
                 spec.metrics.get("kata_shim_agent_rpc_durations_histogram_milliseconds").labels().get("action"));
+    }
+
+    @Test
+    void theReferenceIsFoundFromAModuleAndNeverOutsideTheRepository(@TempDir Path dir) throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("outer/repo"));
+        Files.createDirectories(dir.resolve("outer/docs"));
+        Files.writeString(dir.resolve("outer/docs/metrics.md"), "someone else's");
+        Files.writeString(repo.resolve("mvnw"), "");
+        Path module = Files.createDirectories(repo.resolve("shim-metrics"));
+        assertThatThrownBy(() -> SpecTable.specFile(module)).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("docs/metrics.md not found");
+        Files.createDirectories(repo.resolve("docs"));
+        Files.writeString(repo.resolve("docs/metrics.md"), "ours");
+        assertThat(SpecTable.specFile(module)).isEqualTo(repo.resolve("docs/metrics.md"));
+        assertThat(SpecTable.specFile(repo)).isEqualTo(repo.resolve("docs/metrics.md"));
+    }
+
+    @Test
+    void aRowOutOfFormatFailsTheReadingInsteadOfBeingSkipped(@TempDir Path dir) throws Exception {
+        String doc = Files.readString(SpecTable.specFile());
+        String row = "| `kata_shim_fds` | gauge | | | upstream | `Kata containerd shim v2 open FDs.` |";
+        assertThat(doc).contains(row);
+        Path broken = dir.resolve("metrics.md");
+        Files.writeString(broken, doc.replace(row, "| `kata_shim_fds` | gauge | | | `Kata containerd shim v2 open FDs.` |"));
+        assertThatThrownBy(() -> SpecTable.load(broken)).isInstanceOf(AssertionError.class).hasMessageContaining("6 cells");
+        Files.writeString(broken, doc.replace(row, row.replace("gauge", "IntGauge")));
+        assertThatThrownBy(() -> SpecTable.load(broken)).isInstanceOf(AssertionError.class).hasMessageContaining("unknown type");
+        Files.writeString(broken, doc.replace("`item`: `num_faults`", "`item`: num_faults"));
+        assertThatThrownBy(() -> SpecTable.load(broken)).isInstanceOf(AssertionError.class).hasMessageContaining("item of item");
+        Files.writeString(broken, doc.replace("add `sandbox_id` to every sample", "add it"));
+        assertThatThrownBy(() -> SpecTable.load(broken)).isInstanceOf(AssertionError.class).hasMessageContaining("sandbox_id");
     }
 }

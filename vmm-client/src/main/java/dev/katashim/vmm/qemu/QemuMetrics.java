@@ -19,7 +19,7 @@ import java.util.function.Supplier;
 
 /**
  * {@link HypervisorMetrics} of one QEMU: its pid while it runs, the KVM vCPU counters mapped to
- * the specification's items (see {@link VcpuItem}), and the fatal signals it died of.
+ * the metrics reference's items (see {@link VcpuItem}), and the fatal signals it died of.
  */
 final class QemuMetrics implements HypervisorMetrics {
     private final Supplier<Optional<RunningQemu>> qemu;

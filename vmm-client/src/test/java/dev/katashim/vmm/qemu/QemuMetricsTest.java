@@ -11,7 +11,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The KVM-to-specification mapping, on statistics as QEMU 7.2 returned them here for a KVM vCPU
+ * The KVM-to-item mapping (docs/metrics.md), on statistics as QEMU 7.2 returned them here for a KVM vCPU
  * (a guest that did run under KVM with {@code -cpu qemu64} until it hung in the BIOS).
  */
 class QemuMetricsTest {

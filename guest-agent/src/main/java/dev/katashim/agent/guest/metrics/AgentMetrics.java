@@ -25,7 +25,7 @@ import java.util.Set;
  * What GetMetrics answers: Prometheus text with {@code kata_agent_*} for the agent's own process
  * and {@code kata_guest_*} for the machine it runs on, families and items as upstream's agent
  * (src/agent/src/metrics.rs) names them, plus the process collector's metrics under
- * {@code kata_agent_process_*}. Item names of io_stat follow the metrics specification
+ * {@code kata_agent_process_*}. Item names of io_stat follow the metrics reference (docs/metrics.md)
  * ({@code readbytes}, {@code writebytes}, {@code cancelledwritebytes}). Every value is read from
  * /proc at scrape time; sizes are bytes, CPU times of {@code kata_guest_cpu_time} milliseconds.
  */
@@ -43,7 +43,7 @@ public final class AgentMetrics {
             "voluntary_ctxt_switches", "voluntary_ctxt_switches",
             "nonvoluntary_ctxt_switches", "nonvoluntary_ctxt_switches");
 
-    /** /proc/<pid>/io keys → item names (the specification's spelling). */
+    /** /proc/<pid>/io keys → item names (the metrics reference's spelling). */
     private static final Map<String, String> IO_ITEMS = ordered(
             "rchar", "rchar", "wchar", "wchar", "syscr", "syscr", "syscw", "syscw",
             "read_bytes", "readbytes", "write_bytes", "writebytes", "cancelled_write_bytes", "cancelledwritebytes");
