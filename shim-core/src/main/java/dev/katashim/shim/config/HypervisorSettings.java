@@ -6,10 +6,13 @@ import java.util.List;
 /** The one {@code [hypervisor.<name>]} section of a Kata configuration file. */
 public sealed interface HypervisorSettings {
 
-    /** {@code [hypervisor.qemu]}, with upstream's keys. */
+    /**
+     * {@code [hypervisor.qemu]}, with upstream's keys; {@code disableGuestSeccomp} (upstream's default
+     * true) drops the containers' seccomp profiles before they reach the guest.
+     */
     record Qemu(Path path, Path kernel, Path initrd, Path image, String machineType, int defaultVcpus,
                 int defaultMemoryMiB, SharedFs sharedFs, List<String> kernelParams, boolean enableDebug,
-                String accelerator) implements HypervisorSettings {
+                String accelerator, boolean disableGuestSeccomp) implements HypervisorSettings {
     }
 
     /**

@@ -103,7 +103,8 @@ public final class KataConfigLoader {
                 HypervisorSettings.SharedFs.of(q.path("shared_fs").asText("virtio-9p"), where),
                 words(q.path("kernel_params").asText("")),
                 q.path("enable_debug").asBoolean(false),
-                q.path("accelerator").asText("auto"));
+                q.path("accelerator").asText("auto"),
+                q.path("disable_guest_seccomp").asBoolean(true));
     }
 
     private static KataConfig.Agent agent(JsonNode kata) {

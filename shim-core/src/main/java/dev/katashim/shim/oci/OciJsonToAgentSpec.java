@@ -37,6 +37,13 @@ public final class OciJsonToAgentSpec {
         return builder.build();
     }
 
+    /** An OCI {@code LinuxResources} object (what Update carries). */
+    public static dev.katashim.protocols.kata.agent.LinuxResources resources(JsonNode resources) {
+        dev.katashim.protocols.kata.agent.LinuxResources.Builder builder = dev.katashim.protocols.kata.agent.LinuxResources.newBuilder();
+        fill(builder, resources);
+        return builder.build();
+    }
+
     private static void fill(Message.Builder builder, JsonNode object) {
         if (object == null || !object.isObject()) {
             return;

@@ -1,6 +1,7 @@
 package dev.katashim.shim.resource;
 
 import dev.katashim.protocols.containerd.types.Mount;
+import dev.katashim.protocols.kata.agent.Storage;
 import dev.katashim.shim.oci.Bundle;
 import dev.katashim.shim.resource.cgroup.SandboxCgroup;
 import dev.katashim.vmm.Hypervisor;
@@ -21,11 +22,15 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SandboxResources {
     private final SandboxCgroup cgroup;
     private final GuestShare share;
+    /** A guest's: host binds shared into the VM; null when the agent sees host paths. */
+    private final SharedVolumes volumes;
     private final Map<String, RootfsMounts> rootfs = new ConcurrentHashMap<>();
+    private volatile PodShm shm = new PodShm(0);
 
-    private SandboxResources(SandboxCgroup cgroup, GuestShare share) {
+    private SandboxResources(SandboxCgroup cgroup, GuestShare share, SharedVolumes volumes) {
         this.cgroup = cgroup;
         this.share = share;
+        this.volumes = volumes;
     }
 
     /**
@@ -33,8 +38,12 @@ public final class SandboxResources {
      * hypervisor exports to a guest, or the host's own paths for a host agent.
      */
     public static SandboxResources prepare(String sandboxId, boolean guest, Path sharedDir) throws IOException {
-        GuestShare share = guest ? new GuestShare.SharedDirectory(Files.createDirectories(sharedDir)) : new GuestShare.HostPaths();
-        return new SandboxResources(SandboxCgroup.create(sandboxId), share);
+        if (!guest) {
+            return new SandboxResources(SandboxCgroup.create(sandboxId), new GuestShare.HostPaths(), null);
+        }
+        Files.createDirectories(sharedDir);
+        return new SandboxResources(SandboxCgroup.create(sandboxId), new GuestShare.SharedDirectory(sharedDir),
+                new SharedVolumes(sharedDir, GuestShare.SharedDirectory.GUEST_MOUNT));
     }
 
     public SandboxCgroup cgroup() {
@@ -65,8 +74,32 @@ public final class SandboxResources {
         }
     }
 
-    /** Gives back what {@link #addContainerRootfs} took: the share first, then the mounts under it. */
+    /**
+     * The storages the sandbox itself needs in a guest (the pod's /dev/shm), decided from the
+     * sandbox container's mounts; none for a host agent.
+     */
+    public List<Storage> sandboxStorages(List<dev.katashim.protocols.kata.agent.Mount> sandboxMounts) throws IOException {
+        if (volumes == null) {
+            return List.of();
+        }
+        shm = PodShm.of(sandboxMounts);
+        return shm.storage().stream().toList();
+    }
+
+    /**
+     * The container's mounts as the agent must make them: host binds shared into the guest, /dev/shm
+     * the pod's (a host agent takes them as they are). Undone by {@link #removeContainer}.
+     */
+    public List<dev.katashim.protocols.kata.agent.Mount> addContainerVolumes(String containerId,
+            List<dev.katashim.protocols.kata.agent.Mount> mounts) throws IOException {
+        return volumes == null ? mounts : volumes.share(containerId, mounts, shm);
+    }
+
+    /** Gives back what {@link #addContainerRootfs} and {@link #addContainerVolumes} took: the shares first, then the mounts under them. */
     public void removeContainer(String containerId) {
+        if (volumes != null) {
+            volumes.unshare(containerId);
+        }
         RootfsMounts mounted = rootfs.remove(containerId);
         if (mounted != null) {
             share.unshareRootfs(containerId);

@@ -8,6 +8,8 @@ import dev.katashim.protocols.kata.agent.CreateContainerRequest;
 import dev.katashim.protocols.kata.agent.CreateSandboxRequest;
 import dev.katashim.protocols.kata.agent.DestroySandboxRequest;
 import dev.katashim.protocols.kata.agent.ExecProcessRequest;
+import dev.katashim.protocols.kata.agent.GetOOMEventRequest;
+import dev.katashim.protocols.kata.agent.LinuxResources;
 import dev.katashim.protocols.kata.agent.PauseContainerRequest;
 import dev.katashim.protocols.kata.agent.Process;
 import dev.katashim.protocols.kata.agent.RemoveContainerRequest;
@@ -17,9 +19,12 @@ import dev.katashim.protocols.kata.agent.Spec;
 import dev.katashim.protocols.kata.agent.StartContainerRequest;
 import dev.katashim.protocols.kata.agent.StatsContainerRequest;
 import dev.katashim.protocols.kata.agent.TtyWinResizeRequest;
+import dev.katashim.protocols.kata.agent.UpdateContainerRequest;
 import dev.katashim.protocols.kata.agent.WaitProcessRequest;
 import dev.katashim.shim.io.AgentStreams;
 import dev.katashim.shim.oci.Bundle;
+import dev.katashim.shim.oci.GuestSpec;
+import dev.katashim.shim.oci.OciHooks;
 import dev.katashim.shim.oci.OciJsonToAgentSpec;
 import dev.katashim.shim.resource.SandboxResources;
 import dev.katashim.shim.sandbox.StartPhases.Phase;
@@ -34,6 +39,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,20 +59,31 @@ final class AgentSandbox implements Sandbox {
     private final SandboxResources resources;
     private final SandboxDirectory directory;
     private final StartPhases phases;
+    private final GuestPolicy policy;
     private volatile SandboxMonitor monitor;
+    private final Map<String, Bundle> bundles = new ConcurrentHashMap<>();
     private final Set<String> started = ConcurrentHashMap.newKeySet();
     private final Set<String> running = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean destroying = new AtomicBoolean();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
 
+    /**
+     * What the guest gets: {@code guest}, the spec made fit for a VM ({@link GuestSpec}) and host
+     * mounts shared into it (false for a host agent, which sees the host); {@code passSeccomp}, the
+     * containers' seccomp profiles kept.
+     */
+    record GuestPolicy(boolean guest, boolean passSeccomp) {
+    }
+
     AgentSandbox(String id, Hypervisor hypervisor, AgentClient agent, SandboxResources resources, SandboxDirectory directory,
-                 StartPhases phases) {
+                 StartPhases phases, GuestPolicy policy) {
         this.id = id;
         this.hypervisor = hypervisor;
         this.agent = agent;
         this.resources = resources;
         this.directory = directory;
         this.phases = phases;
+        this.policy = policy;
         hypervisor.exited().thenRun(this::hypervisorExited);
     }
 
@@ -75,11 +92,27 @@ final class AgentSandbox implements Sandbox {
         monitor = SandboxMonitor.start(id, metrics, directory, hypervisor, agent, resources.cgroup(), this::runningContainers);
     }
 
-    /** Creates the sandbox in the agent (CreateSandbox); on failure the caller destroys it. */
-    void create(String hostname) throws InterruptedException {
+    /**
+     * Runs the sandbox container's prestart and createRuntime hooks on the host, then creates the
+     * sandbox in the agent (CreateSandbox) with the hostname and the pod's /dev/shm its first
+     * container's bundle asks for; on failure the caller destroys it.
+     */
+    void create(Bundle bundle) throws Exception {
+        OciHooks.run(bundle, List.of(OciHooks.Point.PRESTART, OciHooks.Point.CREATE_RUNTIME), id, "creating", pid());
+        String hostname = bundle.config().path("hostname").asText(id);
+        CreateSandboxRequest request = CreateSandboxRequest.newBuilder().setSandboxId(id)
+                .setHostname(hostname.length() > 64 ? hostname.substring(0, 64) : hostname)
+                .addAllStorages(resources.sandboxStorages(OciJsonToAgentSpec.spec(bundle.config()).getMountsList())).build();
         StartPhases.Timing timing = phases.begin(Phase.SANDBOX_CREATE);
-        agent.createSandbox(CreateSandboxRequest.newBuilder().setSandboxId(id).setHostname(hostname).build());
+        agent.createSandbox(request);
         timing.done();
+    }
+
+    private void containersChanged() {
+        SandboxMonitor watching = monitor;
+        if (watching != null) {
+            watching.containersChanged();
+        }
     }
 
     /** The containers whose processes run now, for the pod-overhead sampler. */
@@ -100,23 +133,62 @@ final class AgentSandbox implements Sandbox {
     @Override
     public void createContainer(String containerId, Bundle bundle, List<Mount> rootfs) throws Exception {
         Spec spec = OciJsonToAgentSpec.spec(bundle.config());
-        Path root;
+        CreateContainerRequest.Builder request = CreateContainerRequest.newBuilder().setContainerId(containerId).setExecId(containerId);
         try {
-            root = resources.addContainerRootfs(containerId, bundle, rootfs);
+            Path root = resources.addContainerRootfs(containerId, bundle, rootfs);
+            Spec.Builder shared = spec.toBuilder().setRoot(spec.getRoot().toBuilder().setPath(root.toString()))
+                    .clearMounts().addAllMounts(resources.addContainerVolumes(containerId, spec.getMountsList()));
+            if (policy.guest()) {
+                GuestSpec.Constrained guest = GuestSpec.constrain(shared.build(), policy.passSeccomp());
+                request.setOCI(guest.spec()).setSandboxPidns(guest.sandboxPidNamespace());
+            } else {
+                request.setOCI(shared);
+            }
         } catch (IOException e) {
+            resources.removeContainer(containerId);
             throw new TtrpcException(StatusCode.INTERNAL, e.getMessage());
+        } catch (RuntimeException e) {
+            resources.removeContainer(containerId);
+            throw e;
         }
-        CreateContainerRequest request = CreateContainerRequest.newBuilder().setContainerId(containerId).setExecId(containerId)
-                .setOCI(spec.toBuilder().setRoot(spec.getRoot().toBuilder().setPath(root.toString()))).build();
         try {
             StartPhases.Timing timing = phases.begin(Phase.CONTAINER_CREATE);
-            agent.createContainer(request);
+            agent.createContainer(request.build());
             if (containerId.equals(id)) {
                 timing.done();
+            } else {
+                // a pod container's own prestart hooks run once it exists in the guest, as upstream
+                createdHooks(containerId, bundle);
             }
         } catch (Exception e) {
             resources.removeContainer(containerId);
             throw e;
+        }
+        bundles.put(containerId, bundle);
+    }
+
+    private void createdHooks(String containerId, Bundle bundle) throws Exception {
+        try {
+            OciHooks.run(bundle, List.of(OciHooks.Point.PRESTART, OciHooks.Point.CREATE_RUNTIME), containerId, "created", pid());
+        } catch (Exception e) {
+            agent.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(containerId).build());
+            throw e;
+        }
+    }
+
+    /** Poststart and poststop hooks: a failure is logged, as upstream, and changes nothing. */
+    private void laterHooks(String containerId, OciHooks.Point point, String status) {
+        Bundle bundle = bundles.get(containerId);
+        if (bundle == null) {
+            return;
+        }
+        try {
+            OciHooks.run(bundle, List.of(point), containerId, status, pid());
+        } catch (Exception e) {
+            log.warn("container {}: {}", containerId, e.getMessage());
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -129,6 +201,8 @@ final class AgentSandbox implements Sandbox {
         }
         started.add(containerId);
         running.add(containerId);
+        containersChanged();
+        laterHooks(containerId, OciHooks.Point.POSTSTART, "running");
     }
 
     @Override
@@ -146,8 +220,8 @@ final class AgentSandbox implements Sandbox {
         try {
             return agent.waitProcess(WaitProcessRequest.newBuilder().setContainerId(containerId).setExecId(execId).build()).getStatus();
         } finally {
-            if (execId.equals(containerId)) {
-                running.remove(containerId);
+            if (execId.equals(containerId) && running.remove(containerId)) {
+                containersChanged();
             }
         }
     }
@@ -166,6 +240,16 @@ final class AgentSandbox implements Sandbox {
     @Override
     public void resumeContainer(String containerId) throws Exception {
         agent.resumeContainer(ResumeContainerRequest.newBuilder().setContainerId(containerId).build());
+    }
+
+    @Override
+    public void updateContainer(String containerId, LinuxResources resources) throws Exception {
+        agent.updateContainer(UpdateContainerRequest.newBuilder().setContainerId(containerId).setResources(resources).build());
+    }
+
+    @Override
+    public String awaitOom() throws Exception {
+        return agent.getOOMEvent(GetOOMEventRequest.getDefaultInstance()).getContainerId();
     }
 
     @Override
@@ -188,6 +272,8 @@ final class AgentSandbox implements Sandbox {
             }
         }
         resources.removeContainer(containerId);
+        laterHooks(containerId, OciHooks.Point.POSTSTOP, "stopped");
+        bundles.remove(containerId);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.katashim.shim.sandbox;
 
 import dev.katashim.protocols.containerd.types.Mount;
 import dev.katashim.protocols.kata.agent.CgroupStats;
+import dev.katashim.protocols.kata.agent.LinuxResources;
 import dev.katashim.protocols.kata.agent.Process;
 import dev.katashim.shim.io.AgentStreams;
 import dev.katashim.shim.oci.Bundle;
@@ -42,6 +43,12 @@ public interface Sandbox {
     void resumeContainer(String containerId) throws Exception;
 
     CgroupStats statsContainer(String containerId) throws Exception;
+
+    /** Applies new resource limits to the container's cgroup in the guest. */
+    void updateContainer(String containerId, LinuxResources resources) throws Exception;
+
+    /** Blocks until a container of the sandbox hits its memory limit; that container's id. */
+    String awaitOom() throws Exception;
 
     /**
      * Removes the container from the agent and gives its host resources back. Failing to remove a

@@ -3,6 +3,7 @@ package dev.katashim.shim.sandbox;
 import dev.katashim.agent.client.AgentClient;
 import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.shim.config.ConfigException;
+import dev.katashim.shim.config.HypervisorSettings;
 import dev.katashim.shim.config.KataConfig;
 import dev.katashim.shim.config.KataConfigLoader;
 import dev.katashim.shim.resource.SandboxResources;
@@ -53,7 +54,7 @@ final class SandboxBoot {
             StartPhases.Timing agentReady = phases.begin(Phase.AGENT_READY);
             AgentClient agent = dial(hypervisor, kata.agent().dialTimeout(), metrics);
             agentReady.done();
-            AgentSandbox sandbox = new AgentSandbox(sandboxId, hypervisor, agent, resources, directory, phases);
+            AgentSandbox sandbox = new AgentSandbox(sandboxId, hypervisor, agent, resources, directory, phases, policy(kata, hypervisor));
             sandbox.serveMetrics(metrics);
             return sandbox;
         } catch (IOException | RuntimeException | InterruptedException e) {
@@ -64,6 +65,12 @@ final class SandboxBoot {
             directory.delete();
             throw e;
         }
+    }
+
+    /** A VM's guest gets a spec fit for it, its seccomp profiles only if {@code disable_guest_seccomp = false}. */
+    private static AgentSandbox.GuestPolicy policy(KataConfig kata, Hypervisor hypervisor) {
+        boolean passSeccomp = kata.hypervisor() instanceof HypervisorSettings.Qemu qemu && !qemu.disableGuestSeccomp();
+        return new AgentSandbox.GuestPolicy(hypervisor.isolated(), passSeccomp);
     }
 
     /** The configuration file the runtime option, KATA_CONF_FILE or the defaults name. */

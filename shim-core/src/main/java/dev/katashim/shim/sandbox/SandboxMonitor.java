@@ -77,6 +77,13 @@ final class SandboxMonitor {
         return monitor;
     }
 
+    /** A container started or ended: the pod-overhead window starts again from now. */
+    void containersChanged() {
+        if (overhead != null) {
+            overhead.containersChanged();
+        }
+    }
+
     /** First of the teardown: no new scrapes (503), no more sampling. */
     void stopServing() {
         if (server != null) {

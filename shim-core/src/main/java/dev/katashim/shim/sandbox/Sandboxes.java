@@ -1,5 +1,7 @@
 package dev.katashim.shim.sandbox;
 
+import dev.katashim.shim.oci.Bundle;
+
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -7,10 +9,10 @@ import java.util.Optional;
 public interface Sandboxes {
     /**
      * The sandbox {@code sandboxId}, booted (or taken over from the boot that began when the shim
-     * started) with the configuration file {@code configPath} asks for, and created in its agent with
-     * {@code hostname}. When it fails nothing of it is left.
+     * started) with the configuration file {@code configPath} asks for, and created in its agent as
+     * its first container's {@code bundle} says (hostname, /dev/shm, hooks). When it fails nothing of it is left.
      */
-    Sandbox open(String sandboxId, Optional<Path> configPath, String hostname) throws Exception;
+    Sandbox open(String sandboxId, Optional<Path> configPath, Bundle bundle) throws Exception;
 
     /** Stops whatever this shim started: the open sandbox, and one still booting. */
     void shutdown();

@@ -1,6 +1,7 @@
 package dev.katashim.shim.sandbox;
 
 import dev.katashim.metrics.ShimMetrics;
+import dev.katashim.shim.oci.Bundle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,10 +51,10 @@ public final class ShimSandboxes implements Sandboxes {
     }
 
     @Override
-    public Sandbox open(String sandboxId, Optional<Path> configPath, String hostname) throws Exception {
+    public Sandbox open(String sandboxId, Optional<Path> configPath, Bundle bundle) throws Exception {
         AgentSandbox sandbox = takeOrBoot(sandboxId, configPath);
         try {
-            sandbox.create(hostname);
+            sandbox.create(bundle);
         } catch (Exception e) {
             sandbox.destroy();
             throw e;

@@ -1,6 +1,7 @@
 package dev.katashim.shim.task;
 
 import dev.katashim.protocols.containerd.types.task.Status;
+import dev.katashim.protocols.kata.agent.LinuxResources;
 import dev.katashim.protocols.kata.agent.Process;
 import dev.katashim.shim.io.IoContext;
 import dev.katashim.shim.io.ProcessIo;
@@ -80,6 +81,25 @@ final class Container {
         all.add(init);
         all.addAll(execs.values());
         return all;
+    }
+
+    /** Kill with {@code all}: the init and every exec still running get the signal. */
+    void killAll(Sandbox sandbox, int signal) throws Exception {
+        init.kill(sandbox, signal);
+        for (ShimProcess exec : execs.values()) {
+            if (exec.isAlive()) {
+                exec.kill(sandbox, signal);
+            }
+        }
+    }
+
+    /** New resource limits for its cgroup in the guest, while it is created or running, as upstream. */
+    void update(Sandbox sandbox, LinuxResources resources) throws Exception {
+        Status status = init.status();
+        if (status != Status.RUNNING && status != Status.CREATED && status != Status.PAUSED) {
+            throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "container %s is %s: not running or ready, impossible to update", id, status);
+        }
+        sandbox.updateContainer(id, resources);
     }
 
     /** Adds an exec, not started yet; its stdio is opened now, as upstream. */

@@ -39,9 +39,4 @@ record NewTask(String id, Bundle bundle, ContainerType type, StdioSpec stdio, Li
         }
         return new NewTask(id, bundle, type, stdio, request.getRootfsList(), configPath);
     }
-
-    /** The sandbox's hostname, from its first container's spec. */
-    String hostname() {
-        return bundle.config().path("hostname").asText(id);
-    }
 }

@@ -29,6 +29,7 @@ import dev.katashim.protocols.containerd.task.v2.WaitResponse;
 import dev.katashim.protocols.containerd.types.task.ProcessInfo;
 import dev.katashim.protocols.containerd.types.task.Status;
 import dev.katashim.shim.events.TaskEvents;
+import dev.katashim.shim.oci.ResourceUpdate;
 import dev.katashim.shim.sandbox.Sandbox;
 import dev.katashim.shim.sandbox.Sandboxes;
 import dev.katashim.ttrpc.server.CallContext;
@@ -45,7 +46,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * upstream Kata's Go shim.
  *
  * <p>Concurrency. One lock serializes the RPCs that change what the shim holds (Create, Start,
- * Delete, Exec, Kill, Pause, Resume, Shutdown), as upstream's service mutex does; Create holds it
+ * Delete, Exec, Kill, Pause, Resume, Update, Shutdown), as upstream's service mutex does; Create holds it
  * across a sandbox's boot. State, Wait, Pids, Connect, Stats, ResizePty and CloseIO never take it:
  * they read the container registry and each process's own state, so they answer while a Create is
  * booting a VM. Wait blocks until its process exits; Stats and ResizePty wait for the agent only.
@@ -84,7 +85,7 @@ public final class TaskService {
                 .unary("Exec", ExecProcessRequest.parser(), (r, c) -> locked(() -> exec(r)))
                 .unary("ResizePty", ResizePtyRequest.parser(), this::resizePty)
                 .unary("CloseIO", CloseIORequest.parser(), this::closeIo)
-                .unary("Update", UpdateTaskRequest.parser(), this::update)
+                .unary("Update", UpdateTaskRequest.parser(), (r, c) -> locked(() -> update(r)))
                 .unary("Wait", WaitRequest.parser(), this::await)
                 .unary("Stats", StatsRequest.parser(), this::stats)
                 .unary("Connect", ConnectRequest.parser(), this::connect)
@@ -114,11 +115,12 @@ public final class TaskService {
         if (sandbox != null) {
             throw TtrpcException.of(StatusCode.ALREADY_EXISTS, "cannot create another sandbox in sandbox: %s", sandbox.id());
         }
-        Sandbox opened = sandboxes.open(task.type().sandboxId(), task.configPath(), task.hostname());
+        Sandbox opened = sandboxes.open(task.type().sandboxId(), task.configPath(), task.bundle());
         // when the sandbox ends (its container exited, or its hypervisor died), so does every process in it
         opened.ended().thenRun(() -> containers.all().forEach(c -> c.processes().stream()
                 .filter(ShimProcess::isAlive).forEach(p -> recordExit(p, Exit.UNKNOWN_STATUS))));
         sandbox = opened;
+        OomWatch.start(opened, events);
         return opened;
     }
 
@@ -165,8 +167,12 @@ public final class TaskService {
     }
 
     private Empty kill(KillRequest request) throws Exception {
-        ShimProcess process = containers.get(request.getId()).process(request.getExecId());
-        process.kill(requireSandbox(), request.getSignal());
+        Container container = containers.get(request.getId());
+        if (request.getAll() && request.getExecId().isEmpty()) {
+            container.killAll(requireSandbox(), request.getSignal());
+        } else {
+            container.process(request.getExecId()).kill(requireSandbox(), request.getSignal());
+        }
         return Empty.getDefaultInstance();
     }
 
@@ -250,8 +256,9 @@ public final class TaskService {
         throw new TtrpcException(StatusCode.UNIMPLEMENTED, "service Checkpoint: not implemented (a VM sandbox cannot be checkpointed by this shim)");
     }
 
-    private Empty update(UpdateTaskRequest request, CallContext ctx) {
-        throw new TtrpcException(StatusCode.UNIMPLEMENTED, "service Update: not implemented yet");
+    private Empty update(UpdateTaskRequest request) throws Exception {
+        containers.get(request.getId()).update(requireSandbox(), ResourceUpdate.of(request.getResources()));
+        return Empty.getDefaultInstance();
     }
 
     private StatsResponse stats(StatsRequest request, CallContext ctx) throws Exception {

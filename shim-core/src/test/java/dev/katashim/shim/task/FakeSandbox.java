@@ -75,8 +75,8 @@ final class FakeSandbox implements Sandbox, Sandboxes {
     }
 
     @Override
-    public Sandbox open(String sandboxId, Optional<Path> configPath, String hostname) {
-        call("open", sandboxId + " " + hostname);
+    public Sandbox open(String sandboxId, Optional<Path> configPath, Bundle bundle) {
+        call("open", sandboxId + " " + bundle.config().path("hostname").asText(sandboxId));
         openedId = sandboxId;
         return this;
     }
@@ -151,6 +151,29 @@ final class FakeSandbox implements Sandbox, Sandboxes {
     public CgroupStats statsContainer(String containerId) {
         call("statsContainer", containerId);
         return CgroupStats.getDefaultInstance();
+    }
+
+    @Override
+    public void updateContainer(String containerId, dev.katashim.protocols.kata.agent.LinuxResources resources) {
+        call("updateContainer", containerId + " memory " + resources.getMemory().getLimit());
+    }
+
+    /** OOMs the test reports with {@link #oom}. */
+    private final java.util.concurrent.BlockingQueue<String> ooms = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    void oom(String containerId) {
+        ooms.add(containerId);
+    }
+
+    @Override
+    public String awaitOom() throws InterruptedException {
+        while (!ended.isDone()) {
+            String containerId = ooms.poll(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (containerId != null) {
+                return containerId;
+            }
+        }
+        throw new TtrpcException(StatusCode.UNAVAILABLE, "the sandbox has ended");
     }
 
     @Override

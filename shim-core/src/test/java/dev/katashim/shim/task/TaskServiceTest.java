@@ -169,7 +169,13 @@ class TaskServiceTest {
         assertStatus(() -> call("Start", StartRequest.newBuilder().setId(POD).build()), StatusCode.FAILED_PRECONDITION, "cannot be started again");
         assertStatus(() -> call("Delete", DeleteRequest.newBuilder().setId(POD).build()), StatusCode.FAILED_PRECONDITION, "kill it before deleting it");
         assertStatus(() -> call("Exec", ExecProcessRequest.newBuilder().setId(POD).setExecId("e2").build()), StatusCode.INVALID_ARGUMENT, "has no process spec");
-        assertStatus(() -> call("Update", UpdateTaskRequest.newBuilder().setId(POD).build()), StatusCode.UNIMPLEMENTED, "Update");
+        assertStatus(() -> call("Update", UpdateTaskRequest.newBuilder().setId(POD).build()), StatusCode.INVALID_ARGUMENT, "carries no resources");
+        assertStatus(() -> update("{\"memory\":{\"limit\":-5}}"), StatusCode.INVALID_ARGUMENT, "memory.limit = -5 is out of range");
+        assertStatus(() -> update("{\"cpu\":{\"period\":0,\"quota\":50}}"), StatusCode.INVALID_ARGUMENT, "cpu.quota = 50 is out of range");
+        assertStatus(() -> update("{\"cpu\":{\"shares\":1}}"), StatusCode.INVALID_ARGUMENT, "cpu.shares = 1");
+        assertStatus(() -> update("{\"pids\":{\"limit\":-7}}"), StatusCode.INVALID_ARGUMENT, "pids.limit = -7");
+        assertStatus(() -> update("[1,2]"), StatusCode.INVALID_ARGUMENT, "not an object");
+        assertThat(sandbox.calls).noneMatch(c -> c.startsWith("updateContainer"));
         assertStatus(() -> call("Checkpoint", CheckpointTaskRequest.newBuilder().setId(POD).build()), StatusCode.UNIMPLEMENTED, "Checkpoint");
         assertThat(state(POD).getStatus()).isEqualTo(Status.RUNNING);
         assertThat(topics).containsExactly("/tasks/create", "/tasks/start");
@@ -270,7 +276,47 @@ class TaskServiceTest {
         assertStatus(() -> call("Stats", StatsRequest.newBuilder().setId(POD).build()), StatusCode.FAILED_PRECONDITION, "not running: no stats");
     }
 
+    @Test
+    void updateReachesTheSandboxWithCpusetCleared() throws Exception {
+        create(POD, Map.of());
+        call("Start", StartRequest.newBuilder().setId(POD).build());
+        update("{\"memory\":{\"limit\":134217728},\"cpu\":{\"cpus\":\"0-3\",\"quota\":50000,\"period\":100000}}");
+        assertThat(sandbox.calls).contains("updateContainer pod1 memory 134217728");
+        call("Kill", KillRequest.newBuilder().setId(POD).setSignal(9).build());
+        call("Wait", WaitRequest.newBuilder().setId(POD).build());
+        assertStatus(() -> update("{\"memory\":{\"limit\":134217728}}"), StatusCode.FAILED_PRECONDITION, "impossible to update");
+    }
+
+    @Test
+    void anOomInTheSandboxIsPublished() throws Exception {
+        create(POD, Map.of());
+        call("Start", StartRequest.newBuilder().setId(POD).build());
+        sandbox.oom(POD);
+        await().atMost(UNDER_LOAD_DEADLINE).until(() -> topics.contains("/tasks/oom"));
+        assertThat(events).filteredOn(dev.katashim.protocols.containerd.events.TaskOOM.class::isInstance)
+                .extracting(e -> ((dev.katashim.protocols.containerd.events.TaskOOM) e).getContainerId()).containsExactly(POD);
+    }
+
+    @Test
+    void killWithAllSignalsTheInitAndEveryRunningExec() throws Exception {
+        create(POD, Map.of());
+        call("Start", StartRequest.newBuilder().setId(POD).build());
+        call("Exec", exec("e1"));
+        call("Start", StartRequest.newBuilder().setId(POD).setExecId("e1").build());
+        call("Exec", exec("e2")); // never started: not signalled
+        call("Kill", KillRequest.newBuilder().setId(POD).setSignal(9).setAll(true).build());
+        assertThat(((WaitResponse) call("Wait", WaitRequest.newBuilder().setId(POD).setExecId("e1").build())).getExitStatus()).isEqualTo(137);
+        assertThat(((WaitResponse) call("Wait", WaitRequest.newBuilder().setId(POD).build())).getExitStatus()).isEqualTo(137);
+        assertThat(sandbox.calls).filteredOn(c -> c.startsWith("signalProcess")).hasSize(2);
+    }
+
     // ---- helpers ----------------------------------------------------------------------------
+
+    private Object update(String resourcesJson) throws Exception {
+        return call("Update", UpdateTaskRequest.newBuilder().setId(POD).setResources(Any.newBuilder()
+                .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")
+                .setValue(ByteString.copyFromUtf8(resourcesJson))).build());
+    }
 
     private void startPodWithMember() throws Exception {
         create(POD, Map.of("io.kubernetes.cri.container-type", "sandbox"));

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -48,6 +49,9 @@ public final class PodOverhead implements AutoCloseable {
     private record Snapshot(long atNanos, Usage host, Map<String, Usage> containers) {
     }
 
+    /** How long the window after a restart lasts: long enough for a CPU percent, short enough for a new pod. */
+    static final Duration SHORT_WINDOW = Duration.ofSeconds(1);
+
     private final Inputs inputs;
     private final LongSupplier clock;
     private Snapshot previous;
@@ -55,30 +59,31 @@ public final class PodOverhead implements AutoCloseable {
     private volatile Long latestMemory;
     private String lastProblem;
     private Thread sampler;
+    private final Semaphore nudges = new Semaphore(0);
 
     PodOverhead(Inputs inputs, LongSupplier nanoClock) {
         this.inputs = inputs;
         this.clock = nanoClock;
     }
 
-    /** Starts sampling now and then every {@code interval} on a virtual thread of its own. */
+    /**
+     * Starts sampling now and then every {@code interval} on a virtual thread of its own. A window
+     * that could not complete (the first, or one during which the containers changed) is followed by
+     * a short one ({@link #SHORT_WINDOW}), so that a new pod's overhead is known within seconds.
+     */
     public static PodOverhead start(Inputs inputs, Duration interval) {
         if (interval.isNegative() || interval.isZero()) {
             throw new IllegalArgumentException("sampling interval must be positive: " + interval);
         }
         PodOverhead overhead = new PodOverhead(inputs, System::nanoTime);
         overhead.sampler = Thread.ofVirtual().name("pod-overhead").start(() -> {
-            long next = System.nanoTime();
             while (!Thread.currentThread().isInterrupted()) {
-                overhead.sampleOnce();
-                next += interval.toNanos();
-                long wait = next - System.nanoTime();
-                if (wait < 0) {
-                    next = System.nanoTime(); // a slow sample: start the schedule again from now
-                    continue;
-                }
+                boolean completed = overhead.sample();
+                Duration wait = completed ? interval : SHORT_WINDOW.compareTo(interval) < 0 ? SHORT_WINDOW : interval;
                 try {
-                    TimeUnit.NANOSECONDS.sleep(wait);
+                    // a nudge (the containers changed) ends the wait: that window is restarted from now
+                    overhead.nudges.tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS);
+                    overhead.nudges.drainPermits();
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -87,8 +92,18 @@ public final class PodOverhead implements AutoCloseable {
         return overhead;
     }
 
+    /** The sandbox started or lost a container: restart the window now rather than skip it at its end. */
+    public void containersChanged() {
+        nudges.release();
+    }
+
     /** Takes one snapshot and, with the one before, completes a window. */
     synchronized void sampleOnce() {
+        sample();
+    }
+
+    /** {@link #sampleOnce}; whether a window was completed. */
+    private synchronized boolean sample() {
         Snapshot now;
         try {
             Usage host = inputs.host();
@@ -96,11 +111,11 @@ public final class PodOverhead implements AutoCloseable {
             now = new Snapshot(clock.getAsLong(), host, containers);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return;
+            return false;
         } catch (Exception e) {
             problem("cannot read usage: " + e);
             previous = null; // the next window starts afresh
-            return;
+            return false;
         }
         long guestMemory = 0;
         for (Usage usage : now.containers().values()) {
@@ -110,30 +125,31 @@ public final class PodOverhead implements AutoCloseable {
         Snapshot before = previous;
         previous = now;
         if (before == null) {
-            return;
+            return false;
         }
         long elapsed = now.atNanos() - before.atNanos();
         long hostCpu = now.host().cpuNanos() - before.host().cpuNanos();
         if (elapsed <= 0 || hostCpu < 0) {
             problem("host CPU counter went backwards (cgroup recreated?): window skipped");
-            return;
+            return false;
         }
         if (!now.containers().keySet().equals(before.containers().keySet())) {
-            log.debug("pod overhead: containers changed during the window: skipped");
-            return;
+            log.debug("pod overhead: the containers changed during the window: it starts again from now");
+            return false;
         }
         long guestCpu = 0;
         for (Map.Entry<String, Usage> e : now.containers().entrySet()) {
             long delta = e.getValue().cpuNanos() - before.containers().get(e.getKey()).cpuNanos();
             if (delta < 0) {
                 problem("container " + e.getKey() + "'s CPU counter went backwards: window skipped");
-                return;
+                return false;
             }
             guestCpu += delta;
         }
         double cpuPercent = Math.max(0.0, (double) (hostCpu - guestCpu) / elapsed * 100.0);
         latest = new Overhead(cpuPercent, latestMemory, Duration.ofNanos(elapsed));
         lastProblem = null;
+        return true;
     }
 
     private void problem(String what) {
