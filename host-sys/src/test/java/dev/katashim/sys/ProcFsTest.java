@@ -20,15 +20,21 @@ class ProcFsTest {
         return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     }
 
+    /** A child that has become sleep and holds still (its loader done: the same stat line twice, 50 ms apart). */
     private static Process sleeper() throws Exception {
         Process child = new ProcessBuilder("sleep", "30").start();
-        // until it has become sleep (before, it is the JVM's spawn helper, and changing)
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (!Files.readString(Path.of("/proc", Long.toString(child.pid()), "comm")).strip().equals("sleep")) {
-            assertThat(System.nanoTime()).as("child became sleep").isLessThan(deadline);
-            Thread.sleep(10);
+        Path dir = Path.of("/proc", Long.toString(child.pid()));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        String previous = "";
+        while (true) {
+            String stat = Files.readString(dir.resolve("stat"));
+            if (stat.equals(previous) && Files.readString(dir.resolve("comm")).strip().equals("sleep")) {
+                return child;
+            }
+            assertThat(System.nanoTime()).as("child holds still as sleep").isLessThan(deadline);
+            previous = stat;
+            Thread.sleep(50);
         }
-        return child;
     }
 
     @Test
