@@ -4,7 +4,9 @@ import java.util.OptionalLong;
 
 /** The soft limits of {@code /proc/<pid>/limits}. */
 public final class SoftLimits {
+    /** RLIMIT_NOFILE: how many file descriptors the process may open. */
     public static final String MAX_OPEN_FILES = "Max open files";
+    /** RLIMIT_AS: how much virtual memory the process may map, in bytes. */
     public static final String MAX_ADDRESS_SPACE = "Max address space";
     /** "unlimited": the kernel's RLIM_INFINITY, 2^64-1, which as a signed long is -1 (see {@link Unsigned#toDouble}). */
     public static final long UNLIMITED = -1L;
