@@ -9,7 +9,7 @@ import dev.katashim.metrics.expo.Sample;
 import dev.katashim.metrics.expo.TextFormatParser;
 import dev.katashim.metrics.overhead.PodOverhead;
 import dev.katashim.metrics.proc.ProcessFamilies;
-import dev.katashim.metrics.proc.ProcessSnapshot;
+import dev.katashim.sys.ProcessSnapshot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,9 +1,9 @@
 package dev.katashim.metrics;
 
 import dev.katashim.metrics.expo.MetricFamily;
-import dev.katashim.metrics.proc.ProcFs;
 import dev.katashim.metrics.proc.ProcessFamilies;
-import dev.katashim.metrics.proc.ProcessSnapshot;
+import dev.katashim.sys.ProcFs;
+import dev.katashim.sys.ProcessSnapshot;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -79,6 +79,7 @@ public final class AgentService {
     /** The most one ReadStdout/ReadStderr returns: well inside ttrpc's 4 MiB frame. */
     static final int MAX_READ = 1 << 20;
     private static final Duration TEARDOWN_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration MODPROBE_TIMEOUT = Duration.ofSeconds(30);
     private static final Empty EMPTY = Empty.getDefaultInstance();
 
     private final AgentOptions options;
@@ -463,15 +464,7 @@ public final class AgentService {
         for (KernelModule module : modules) {
             List<String> command = new ArrayList<>(List.of("modprobe", module.getName()));
             command.addAll(module.getParametersList());
-            try {
-                Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes()).strip();
-                if (p.waitFor() != 0) {
-                    throw AgentStatus.internal("modprobe " + module.getName() + " failed: " + out);
-                }
-            } catch (IOException e) {
-                throw AgentStatus.internal("modprobe " + module.getName() + ": " + e.getMessage());
-            }
+            HostTool.run(command, MODPROBE_TIMEOUT, "load kernel module " + module.getName());
         }
     }
 

@@ -2,6 +2,7 @@ package dev.katashim.agent.guest;
 
 import dev.katashim.agent.guest.runc.Runc;
 import dev.katashim.agent.guest.sys.Libc;
+import dev.katashim.sys.MountTable;
 import dev.katashim.ttrpc.server.TtrpcServer;
 import dev.katashim.ttrpc.transport.Endpoint;
 import org.slf4j.Logger;
@@ -104,18 +105,12 @@ public final class GuestAgent implements AutoCloseable {
     /** pivot_root(2) cannot leave an initramfs: runc then needs --no-pivot. */
     private static boolean rootIsRamfs() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                String[] fields = line.split(" ");
-                int dash = line.indexOf(" - ");
-                if (fields.length > 4 && fields[4].equals("/") && dash > 0) {
-                    String fstype = line.substring(dash + 3).split(" ")[0];
-                    return fstype.equals("rootfs") || fstype.equals("ramfs");
-                }
-            }
+            return MountTable.ofThisProcess().at(Path.of("/"))
+                    .map(root -> root.fsType().equals("rootfs") || root.fsType().equals("ramfs"))
+                    .orElse(false);
         } catch (IOException e) {
-            // assume a normal root
+            return false; // assume a normal root
         }
-        return false;
     }
 
     private static String versionOf() {

@@ -16,6 +16,7 @@ import dev.katashim.protocols.kata.agent.RemoveContainerRequest;
 import dev.katashim.protocols.kata.agent.StartContainerRequest;
 import dev.katashim.protocols.kata.agent.Storage;
 import dev.katashim.protocols.kata.agent.VersionCheckResponse;
+import dev.katashim.sys.MountTable;
 import dev.katashim.ttrpc.client.CallOptions;
 import dev.katashim.ttrpc.status.StatusCode;
 import org.junit.jupiter.api.AfterAll;
@@ -101,8 +102,7 @@ class SandboxTest {
     }
 
     private static boolean mounted(Path mountPoint) throws Exception {
-        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-                .anyMatch(l -> l.split(" ")[4].equals(mountPoint.toString()));
+        return MountTable.ofThisProcess().isMountPoint(mountPoint);
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.katashim.it.support.TempDirs;
 import dev.katashim.protocols.containerd.task.v2.ConnectRequest;
 import dev.katashim.protocols.containerd.task.v2.ConnectResponse;
 import dev.katashim.protocols.containerd.task.v2.ShutdownRequest;
+import dev.katashim.sys.UnixSocketFile;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -156,17 +157,9 @@ public final class ShimBench {
         } catch (java.io.IOException | dev.katashim.ttrpc.status.TtrpcException e) {
             // runc's shim, started outside containerd's bookkeeping, does not stay up: no serving time
         }
-        removeDeadSocket(Path.of(address.substring("unix://".length())));
+        // a shim that exited without cleaning up leaves its socket file in the shared /run/containerd/s
+        UnixSocketFile.removeIfDead(Path.of(address.substring("unix://".length())));
         return new long[]{printed, serving};
-    }
-
-    /** A shim that exited without cleaning up leaves its socket file in the shared /run/containerd/s. */
-    private static void removeDeadSocket(Path socket) throws java.io.IOException {
-        try (var probe = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
-            probe.connect(java.net.UnixDomainSocketAddress.of(socket));
-        } catch (java.io.IOException nobodyListens) {
-            java.nio.file.Files.deleteIfExists(socket);
-        }
     }
 
     private static long median(long[] values) {

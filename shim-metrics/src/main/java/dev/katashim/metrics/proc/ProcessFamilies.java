@@ -3,6 +3,11 @@ package dev.katashim.metrics.proc;
 import dev.katashim.metrics.expo.MetricFamily;
 import dev.katashim.metrics.expo.MetricType;
 import dev.katashim.metrics.expo.Sample;
+import dev.katashim.sys.NetDevLine;
+import dev.katashim.sys.ProcessSnapshot;
+import dev.katashim.sys.ProcessStat;
+import dev.katashim.sys.SystemConstants;
+import dev.katashim.sys.Unsigned;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -84,18 +89,18 @@ public final class ProcessFamilies {
         IO_ITEMS.forEach((key, item) -> {
             Long value = snapshot.io().get(key);
             if (value != null) {
-                io.add(Sample.of(prefix + "_io_stat", ProcessSnapshot.unsigned(value), "item", item));
+                io.add(Sample.of(prefix + "_io_stat", Unsigned.toDouble(value), "item", item));
             }
         });
         List<Sample> netdev = new ArrayList<>(snapshot.netdev().size() * 16);
         for (NetDevLine line : snapshot.netdev()) {
             for (int i = 0; i < 8; i++) {
-                netdev.add(Sample.of(prefix + "_netdev", ProcessSnapshot.unsigned(line.receive()[i]),
-                        "interface", line.name(), "item", NetDevLine.RECEIVE_ITEMS[i]));
+                netdev.add(Sample.of(prefix + "_netdev", Unsigned.toDouble(line.receive()[i]),
+                        "interface", line.name(), "item", NetDevLine.RECEIVE_ITEMS.get(i)));
             }
             for (int i = 0; i < 8; i++) {
-                netdev.add(Sample.of(prefix + "_netdev", ProcessSnapshot.unsigned(line.transmit()[i]),
-                        "interface", line.name(), "item", NetDevLine.TRANSMIT_ITEMS[i]));
+                netdev.add(Sample.of(prefix + "_netdev", Unsigned.toDouble(line.transmit()[i]),
+                        "interface", line.name(), "item", NetDevLine.TRANSMIT_ITEMS.get(i)));
             }
         }
         return List.of(
@@ -119,7 +124,7 @@ public final class ProcessFamilies {
         families.add(family(p + "cpu_seconds_total", MetricType.COUNTER, "Total user and system CPU time spent in seconds.", "seconds",
                 s == null ? null : (s.utime() + s.stime()) / ticks));
         families.add(family(p + "max_fds", MetricType.GAUGE, "Maximum number of open file descriptors.", "",
-                snapshot.maxFds().isPresent() ? ProcessSnapshot.unsigned(snapshot.maxFds().getAsLong()) : null));
+                snapshot.maxFds().isPresent() ? Unsigned.toDouble(snapshot.maxFds().getAsLong()) : null));
         families.add(family(p + "open_fds", MetricType.GAUGE, "Number of open file descriptors.", "",
                 snapshot.openFds() >= 0 ? (double) snapshot.openFds() : null));
         families.add(family(p + "resident_memory_bytes", MetricType.GAUGE, "Resident memory size in bytes.", "bytes",
@@ -129,7 +134,7 @@ public final class ProcessFamilies {
         families.add(family(p + "virtual_memory_bytes", MetricType.GAUGE, "Virtual memory size in bytes.", "bytes",
                 s == null ? null : (double) s.vsize()));
         families.add(family(p + "virtual_memory_max_bytes", MetricType.GAUGE, "Maximum amount of virtual memory available in bytes.", "bytes",
-                snapshot.maxAddressSpace().isPresent() ? ProcessSnapshot.unsigned(snapshot.maxAddressSpace().getAsLong()) : null));
+                snapshot.maxAddressSpace().isPresent() ? Unsigned.toDouble(snapshot.maxAddressSpace().getAsLong()) : null));
         return families;
     }
 

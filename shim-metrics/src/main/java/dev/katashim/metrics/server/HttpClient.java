@@ -1,5 +1,6 @@
 package dev.katashim.metrics.server;
 
+import dev.katashim.sys.ProcessEventLoop;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -55,7 +56,7 @@ public final class HttpClient {
     public static CompletableFuture<Response> get(SocketAddress address, boolean unix, String path, String accept, Duration timeout) {
         CompletableFuture<Response> result = new CompletableFuture<>();
         Bootstrap bootstrap = new Bootstrap()
-                .group(MetricsEventLoops.shared())
+                .group(ProcessEventLoop.group())
                 .channel(unix ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())))
                 .handler(new ChannelInitializer<>() {
@@ -104,7 +105,7 @@ public final class HttpClient {
             }
             channel.writeAndFlush(request);
         });
-        MetricsEventLoops.shared().schedule(() -> {
+        ProcessEventLoop.group().schedule(() -> {
             if (result.completeExceptionally(new TimeoutException("no answer from " + address + " within " + timeout.toMillis() + " ms"))) {
                 channel.close();
             }

@@ -1,5 +1,6 @@
 package dev.katashim.metrics.server;
 
+import dev.katashim.sys.ProcessEventLoop;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -77,7 +78,7 @@ public final class HttpService implements AutoCloseable {
         ExecutorService handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(name + "-", 0).factory());
         HttpConnectionHandler.State state = new HttpConnectionHandler.State(handler, handlers);
         ChannelFuture bound = new ServerBootstrap()
-                .group(MetricsEventLoops.shared())
+                .group(ProcessEventLoop.group())
                 .channel(type)
                 .childHandler(new ChannelInitializer<>() {
                     @Override

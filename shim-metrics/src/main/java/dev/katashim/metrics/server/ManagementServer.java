@@ -3,6 +3,7 @@ package dev.katashim.metrics.server;
 import dev.katashim.metrics.SandboxMetrics;
 import dev.katashim.metrics.expo.ExpositionFormat;
 import dev.katashim.metrics.expo.MetricFamily;
+import dev.katashim.sys.UnixSocketFile;
 import io.netty.channel.unix.DomainSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,12 +66,12 @@ public final class ManagementServer implements AutoCloseable {
         if (!Files.isDirectory(socket.getParent())) {
             throw new IOException("no directory for the management socket: " + socket.getParent());
         }
-        SocketFiles.removeIfStale(socket);
+        UnixSocketFile.prepareBind(socket);
         Semaphore scrapes = new Semaphore(options.maxConcurrentScrapes());
         HttpService http = HttpService.unix(new DomainSocketAddress(socket.toString()), "shim-monitor",
                 request -> answer(request, metrics, agentUrl, scrapes, options));
         try {
-            SocketFiles.restrictToOwner(socket);
+            UnixSocketFile.restrictToOwner(socket);
         } catch (IOException e) {
             http.close(Duration.ZERO);
             Files.deleteIfExists(socket);

@@ -2,6 +2,11 @@ package dev.katashim.metrics.proc;
 
 import dev.katashim.metrics.expo.MetricFamily;
 import dev.katashim.metrics.expo.Sample;
+import dev.katashim.sys.KeyValues;
+import dev.katashim.sys.NetDevLine;
+import dev.katashim.sys.ProcFs;
+import dev.katashim.sys.ProcessSnapshot;
+import dev.katashim.sys.SystemConstants;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -93,16 +98,16 @@ class ProcessMetricsTest {
             assertThat(value(f.get("kata_hypervisor_threads"))).isEqualTo(Double.parseDouble(stat[17]));
             assertThat(item(f.get("kata_hypervisor_proc_stat"), "utime")).isEqualTo(Double.parseDouble(stat[11]));
             assertThat(item(f.get("kata_hypervisor_proc_stat"), "cstime")).isEqualTo(Double.parseDouble(stat[14]));
-            Map<String, Long> status = ProcFs.parseKeyValues(Files.readString(Path.of("/proc", pid, "status")), false);
+            Map<String, Long> status = KeyValues.parse(Files.readString(Path.of("/proc", pid, "status")), false);
             assertThat(item(f.get("kata_hypervisor_proc_status"), "vmsize")).isEqualTo(status.get("VmSize") * 1024.0);
             assertThat(item(f.get("kata_hypervisor_proc_status"), "voluntary_ctxt_switches")).isGreaterThanOrEqualTo(0);
             assertThat(item(f.get("kata_hypervisor_proc_status"), "vmpmd")).isEqualTo(status.containsKey("VmPMD") ? status.get("VmPMD") * 1024.0 : 0);
-            Map<String, Long> io = ProcFs.parseKeyValues(Files.readString(Path.of("/proc", pid, "io")), false);
+            Map<String, Long> io = KeyValues.parse(Files.readString(Path.of("/proc", pid, "io")), false);
             assertThat(item(f.get("kata_hypervisor_io_stat"), "cancelledwritebytes")).isEqualTo((double) io.get("cancelled_write_bytes"));
             try (var fds = Files.list(Path.of("/proc", pid, "fd"))) {
                 assertThat(value(f.get("kata_hypervisor_fds"))).isEqualTo(fds.count());
             }
-            List<NetDevLine> netdev = ProcFs.parseNetDev(Files.readString(Path.of("/proc", pid, "net", "dev")));
+            List<NetDevLine> netdev = NetDevLine.parse(Files.readString(Path.of("/proc", pid, "net", "dev")));
             assertThat(f.get("kata_hypervisor_netdev").samples()).hasSize(netdev.size() * 16);
             assertThat(f.get("kata_hypervisor_netdev").samples().stream().map(s -> s.label("interface")).distinct().toList())
                     .containsExactlyElementsOf(netdev.stream().map(NetDevLine::name).toList());
@@ -112,15 +117,8 @@ class ProcessMetricsTest {
     }
 
     @Test
-    void aProcessThatIsGoneHasNoSnapshot() throws Exception {
-        Process child = new ProcessBuilder("true").start();
-        child.waitFor();
-        assertThat(ProcFs.HOST.read(Long.toString(child.pid()))).isNull();
-    }
-
-    @Test
     void netDevColumnsMapToTheSpecsItems() {
-        List<NetDevLine> lines = ProcFs.parseNetDev("""
+        List<NetDevLine> lines = NetDevLine.parse("""
                 Inter-|   Receive                                                |  Transmit
                  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
                   eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16
@@ -133,16 +131,5 @@ class ProcessMetricsTest {
         assertThat(byItem).containsEntry("recv_bytes", 1.0).containsEntry("recv_multicast", 8.0).containsEntry("sent_bytes", 9.0)
                 .containsEntry("sent_colls", 14.0).containsEntry("sent_carrier", 15.0).containsEntry("sent_compressed", 16.0)
                 .hasSize(16);
-    }
-
-    @Test
-    void statParsingSurvivesACommandNameWithParenthesesAndSpaces() {
-        ProcessStat stat = ProcessStat.parse("42 (a) b (c) S 1 42 42 0 -1 4194304 99 0 0 0 7 8 9 10 20 0 3 0 348962 3133440 380 18446744073709551615 0");
-        assertThat(stat.utime()).isEqualTo(7);
-        assertThat(stat.cstime()).isEqualTo(10);
-        assertThat(stat.threads()).isEqualTo(3);
-        assertThat(stat.startTicks()).isEqualTo(348962);
-        assertThat(stat.vsize()).isEqualTo(3133440);
-        assertThat(stat.rssPages()).isEqualTo(380);
     }
 }

@@ -1,5 +1,6 @@
 package dev.katashim.ttrpc.client;
 
+import dev.katashim.sys.ProcessEventLoop;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import dev.katashim.protocols.ttrpc.Request;
@@ -11,7 +12,6 @@ import dev.katashim.ttrpc.observe.CallObserver;
 import dev.katashim.ttrpc.status.StatusCode;
 import dev.katashim.ttrpc.status.TtrpcException;
 import dev.katashim.ttrpc.transport.Endpoint;
-import dev.katashim.ttrpc.transport.EventLoops;
 import dev.katashim.ttrpc.transport.Transports;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -159,7 +159,7 @@ public final class TtrpcClient implements AutoCloseable {
 
         public TtrpcClient connect() throws IOException {
             PendingCalls pending = new PendingCalls(CallObserver.all(observers));
-            Channel channel = Transports.connect(endpoint, group == null ? EventLoops.shared() : group,
+            Channel channel = Transports.connect(endpoint, group == null ? ProcessEventLoop.group() : group,
                     new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {

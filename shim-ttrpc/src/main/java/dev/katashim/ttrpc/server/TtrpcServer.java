@@ -1,10 +1,10 @@
 package dev.katashim.ttrpc.server;
 
+import dev.katashim.sys.ProcessEventLoop;
 import dev.katashim.ttrpc.frame.FrameDecoder;
 import dev.katashim.ttrpc.frame.FrameEncoder;
 import dev.katashim.ttrpc.observe.CallObserver;
 import dev.katashim.ttrpc.transport.Endpoint;
-import dev.katashim.ttrpc.transport.EventLoops;
 import dev.katashim.ttrpc.transport.Transports;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -48,7 +48,7 @@ public final class TtrpcServer implements AutoCloseable {
     private TtrpcServer(Builder builder) {
         this.dispatcher = new CallDispatcher(builder.services);
         this.observer = CallObserver.all(builder.observers);
-        this.group = builder.group == null ? EventLoops.shared() : builder.group;
+        this.group = builder.group == null ? ProcessEventLoop.group() : builder.group;
         this.requireSameUser = builder.requireSameUser;
     }
 

@@ -1,5 +1,6 @@
 package dev.katashim.ttrpc.transport;
 
+import dev.katashim.sys.UnixSocketFile;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -78,15 +79,15 @@ public final class Transports {
         bootstrap.channel(EpollServerDomainSocketChannel.class);
         java.nio.file.Path file = socketFile(endpoint);
         if (file != null) {
-            SocketFiles.prepareDirectory(file);
-            SocketFiles.removeIfStale(file);
+            UnixSocketFile.createPrivateDirectory(file);
+            UnixSocketFile.prepareBind(file);
         }
         ChannelFuture bound = bootstrap.bind(address(endpoint)).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             throw new IOException("cannot listen on " + endpoint + ": " + bound.cause().getMessage(), bound.cause());
         }
         if (file != null) {
-            SocketFiles.restrictToOwner(file);
+            UnixSocketFile.restrictToOwner(file);
         }
         return new Listener(bound.channel(), endpoint);
     }

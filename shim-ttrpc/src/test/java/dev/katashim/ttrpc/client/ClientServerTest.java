@@ -196,8 +196,8 @@ class ClientServerTest {
         CompletableFuture<Empty> slow = client.call(NAME, "Sleep", Int64Value.of(700), Empty.parser(), CallOptions.DEFAULT);
         assertThat(echo.sleeping.await(5, TimeUnit.SECONDS)).isTrue();
         assertThat(server.shutdown(Duration.ofSeconds(10))).isTrue();
-        assertThat(slow).isCompleted();
-        assertThat(slow.get()).isEqualTo(Empty.getDefaultInstance());
+        // the answer was written before the connection closed; the client reads it on its own time
+        assertThat(slow).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(Empty.getDefaultInstance());
         assertThatThrownBy(() -> TtrpcClient.connect(endpoint)).hasMessageContaining("cannot connect");
         await().atMost(Duration.ofSeconds(5)).until(() -> !client.isOpen());
         assertThatThrownBy(() -> echo("late"))

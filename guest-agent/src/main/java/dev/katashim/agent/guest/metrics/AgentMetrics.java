@@ -1,6 +1,14 @@
 package dev.katashim.agent.guest.metrics;
 
-import dev.katashim.agent.guest.stats.NetDev;
+import dev.katashim.sys.Mount;
+import dev.katashim.sys.MountTable;
+import dev.katashim.sys.NetDevLine;
+import dev.katashim.sys.ProcFs;
+import dev.katashim.sys.ProcessStat;
+import dev.katashim.sys.SoftLimits;
+import dev.katashim.sys.SystemConstants;
+import dev.katashim.sys.SystemStats;
+import dev.katashim.sys.Unsigned;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -19,6 +27,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -33,6 +42,9 @@ public final class AgentMetrics {
     private static final String AGENT = "kata_agent";
     private static final String GUEST = "kata_guest";
     private static final String SELF = "self";
+    private static final double TICKS_PER_SECOND = SystemConstants.CLOCK_TICKS_PER_SECOND;
+    /** What an unreadable stat line is reported as: upstream's agent reports zeros, too. */
+    private static final ProcessStat NO_STAT = new ProcessStat(0, 0, 0, 0, 0, 0, 0, 0);
 
     /** /proc/<pid>/status keys → item names. */
     private static final Map<String, String> STATUS_ITEMS = ordered(
@@ -78,6 +90,8 @@ public final class AgentMetrics {
     private static final Set<String> REAL_FILESYSTEMS = Set.of("ext4", "xfs", "btrfs", "vfat", "overlay");
 
     private final ProcFs proc;
+    private final SystemStats system;
+    private final Path mountinfo;
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
@@ -112,6 +126,8 @@ public final class AgentMetrics {
 
     AgentMetrics(Path procRoot) {
         this.proc = new ProcFs(procRoot);
+        this.system = new SystemStats(procRoot);
+        this.mountinfo = procRoot.resolve(SELF).resolve("mountinfo");
         scrapes = Counter.builder().name(AGENT + "_scrape_count").help("Metrics scrape count").register(registry);
         threads = gauge(AGENT + "_threads", "Agent process threads");
         fds = gauge(AGENT + "_fds", "Agent process open FDs");
@@ -124,8 +140,8 @@ public final class AgentMetrics {
         CounterWithCallback.builder().name(AGENT + "_process_cpu_seconds")
                 .help("Total user and system CPU time spent in seconds.")
                 .callback(cb -> {
-                    ProcFs.Stat stat = proc.stat(SELF);
-                    cb.call((stat.utime() + stat.stime()) / ProcFs.TICKS_PER_SECOND);
+                    ProcessStat stat = proc.stat(SELF).orElse(NO_STAT);
+                    cb.call((stat.utime() + stat.stime()) / TICKS_PER_SECOND);
                 }).register(registry);
         openFds = gauge(AGENT + "_process_open_fds", "Number of open file descriptors.");
         maxFds = gauge(AGENT + "_process_max_fds", "Maximum number of open file descriptors.");
@@ -163,12 +179,12 @@ public final class AgentMetrics {
     }
 
     private void updateAgent() {
-        ProcFs.Stat stat = proc.stat(SELF);
+        ProcessStat stat = proc.stat(SELF).orElse(NO_STAT);
         threads.set(stat.threads());
-        int open = proc.openFds(SELF);
+        int open = Math.max(0, proc.openFds(SELF));
         fds.set(open);
         openFds.set(open);
-        totalTime.set((stat.utime() + stat.stime()) / ProcFs.TICKS_PER_SECOND);
+        totalTime.set((stat.utime() + stat.stime()) / TICKS_PER_SECOND);
         totalVm.set(stat.vsize());
         virtualMemory.set(stat.vsize());
         Map<String, Long> status = proc.status(SELF);
@@ -182,46 +198,42 @@ public final class AgentMetrics {
         procStat.labelValues("stime").set(stat.stime());
         procStat.labelValues("cutime").set(stat.cutime());
         procStat.labelValues("cstime").set(stat.cstime());
-        maxFds.set(proc.softLimit(SELF, "Max open files"));
-        virtualMemoryMax.set(proc.softLimit(SELF, "Max address space"));
-        startTime.set(proc.bootTime() + stat.startTicks() / ProcFs.TICKS_PER_SECOND);
+        maxFds.set(orZero(proc.softLimit(SELF, SoftLimits.MAX_OPEN_FILES)));
+        virtualMemoryMax.set(orZero(proc.softLimit(SELF, SoftLimits.MAX_ADDRESS_SPACE)));
+        startTime.set(proc.bootTime() + stat.startTicks() / TICKS_PER_SECOND);
     }
 
     private void updateGuest() {
-        double[] loadavg = proc.loadavg();
-        if (loadavg.length == 5) {
-            load.labelValues("load1").set(loadavg[0]);
-            load.labelValues("load5").set(loadavg[1]);
-            load.labelValues("load15").set(loadavg[2]);
-            tasks.labelValues("cur").set(loadavg[3]);
-            tasks.labelValues("max").set(loadavg[4]);
-        }
+        system.loadAverage().ifPresent(average -> {
+            load.labelValues("load1").set(average.load1());
+            load.labelValues("load5").set(average.load5());
+            load.labelValues("load15").set(average.load15());
+            tasks.labelValues("cur").set(average.runnable());
+            tasks.labelValues("max").set(average.total());
+        });
         cpuTime.clear();
-        proc.cpuTimes().forEach((cpu, ticks) -> {
+        system.cpuTimes().forEach((name, ticks) -> {
+            String cpu = name.equals("cpu") ? "total" : name.substring("cpu".length());
             for (int i = 0; i < CPU_ITEMS.size(); i++) {
-                cpuTime.labelValues(cpu, CPU_ITEMS.get(i)).set(ticks[i] * 1000 / ProcFs.TICKS_PER_SECOND);
+                cpuTime.labelValues(cpu, CPU_ITEMS.get(i)).set(ticks[i] * 1000 / TICKS_PER_SECOND);
             }
         });
         vmStat.clear();
-        proc.vmstat().forEach((key, value) -> vmStat.labelValues(key).set(value));
+        system.vmstat().forEach((key, value) -> vmStat.labelValues(key).set(value));
         netdev.clear();
-        try {
-            for (NetDev dev : NetDev.read(Path.of("/proc/net/dev"))) {
-                for (int i = 0; i < 8; i++) {
-                    netdev.labelValues(dev.name(), NetDev.RECEIVE_ITEMS.get(i)).set(dev.receive()[i]);
-                    netdev.labelValues(dev.name(), NetDev.TRANSMIT_ITEMS.get(i)).set(dev.transmit()[i]);
-                }
+        for (NetDevLine dev : proc.netDev(SELF)) {
+            for (int i = 0; i < 8; i++) {
+                netdev.labelValues(dev.name(), NetDevLine.RECEIVE_ITEMS.get(i)).set(dev.receive()[i]);
+                netdev.labelValues(dev.name(), NetDevLine.TRANSMIT_ITEMS.get(i)).set(dev.transmit()[i]);
             }
-        } catch (IOException e) {
-            // no network statistics this time
         }
         diskstat.clear();
-        proc.diskstats().forEach((disk, values) -> {
+        system.diskstats().forEach((disk, values) -> {
             for (int i = 0; i < DISK_ITEMS.size(); i++) {
                 diskstat.labelValues(disk, DISK_ITEMS.get(i)).set(i < values.length ? values[i] : 0);
             }
         });
-        Map<String, Long> mem = proc.meminfo();
+        Map<String, Long> mem = system.meminfo();
         MEMINFO_ITEMS.forEach((key, item) -> meminfo.labelValues(item).set(mem.getOrDefault(key, 0L)));
         updateFilesystems();
     }
@@ -229,23 +241,34 @@ public final class AgentMetrics {
     private void updateFilesystems() {
         filesystemBytes.clear();
         Set<String> seen = new HashSet<>();
-        for (ProcFs.MountInfo mount : proc.mounts()) {
-            if (!REAL_FILESYSTEMS.contains(mount.fstype()) || List.of(mount.superOptions().split(",")).contains("ro")
-                    || !seen.add(mount.majorMinor())) {
+        List<Mount> mounts;
+        try {
+            mounts = MountTable.read(mountinfo).ofType(REAL_FILESYSTEMS);
+        } catch (IOException e) {
+            return; // no filesystem statistics this time
+        }
+        for (Mount mount : mounts) {
+            if (mount.hasSuperOption("ro") || !seen.add(mount.majorMinor())) {
                 continue;
             }
             String device = mount.source().substring(mount.source().lastIndexOf('/') + 1);
+            String point = mount.mountPoint().toString();
             try {
-                FileStore store = Files.getFileStore(Path.of(mount.mountPoint()));
+                FileStore store = Files.getFileStore(mount.mountPoint());
                 long total = store.getTotalSpace();
                 long free = store.getUnallocatedSpace();
-                filesystemBytes.labelValues(mount.mountPoint(), device, "total").set(total);
-                filesystemBytes.labelValues(mount.mountPoint(), device, "used").set(Math.max(0, total - free));
-                filesystemBytes.labelValues(mount.mountPoint(), device, "available").set(free);
+                filesystemBytes.labelValues(point, device, "total").set(total);
+                filesystemBytes.labelValues(point, device, "used").set(Math.max(0, total - free));
+                filesystemBytes.labelValues(point, device, "available").set(free);
             } catch (IOException | RuntimeException e) {
                 // unmounted meanwhile, or not ours to see
             }
         }
+    }
+
+    /** A soft limit as the process collector reports it: unlimited as 2^64-1, unknown as 0. */
+    private static double orZero(OptionalLong limit) {
+        return limit.isPresent() ? Unsigned.toDouble(limit.getAsLong()) : 0;
     }
 
     private static Map<String, String> ordered(String... pairs) {

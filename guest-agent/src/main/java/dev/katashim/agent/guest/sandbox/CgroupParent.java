@@ -1,5 +1,7 @@
 package dev.katashim.agent.guest.sandbox;
 
+import dev.katashim.sys.Mount;
+import dev.katashim.sys.MountTable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -66,21 +69,11 @@ public record CgroupParent(String path) {
 
     /** Mount points of cgroup v1 and v2 hierarchies, from /proc/self/mountinfo. */
     static List<Path> hierarchyMounts() {
-        List<Path> mounts = new ArrayList<>();
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                int dash = line.indexOf(" - ");
-                if (dash < 0) {
-                    continue;
-                }
-                String[] after = line.substring(dash + 3).split(" ");
-                if (after[0].equals("cgroup") || after[0].equals("cgroup2")) {
-                    mounts.add(Path.of(line.split(" ")[4]));
-                }
-            }
+            return MountTable.ofThisProcess().ofType(Set.of("cgroup", "cgroup2")).stream().map(Mount::mountPoint).toList();
         } catch (IOException e) {
-            log.warn("cannot read /proc/self/mountinfo: {}", e.toString());
+            log.warn("cannot read {}: {}", MountTable.SELF, e.toString());
+            return List.of();
         }
-        return mounts;
     }
 }

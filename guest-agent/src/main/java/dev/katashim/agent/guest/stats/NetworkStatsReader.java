@@ -2,8 +2,9 @@ package dev.katashim.agent.guest.stats;
 
 import dev.katashim.protocols.kata.agent.NetworkStats;
 
-import java.io.IOException;
-import java.nio.file.Path;
+import dev.katashim.sys.NetDevLine;
+import dev.katashim.sys.ProcFs;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,22 +15,19 @@ public final class NetworkStatsReader {
 
     public static List<NetworkStats> of(long pid) {
         List<NetworkStats> stats = new ArrayList<>();
-        try {
-            for (NetDev dev : NetDev.read(Path.of("/proc", Long.toString(pid), "net", "dev"))) {
-                stats.add(NetworkStats.newBuilder()
-                        .setName(dev.name())
-                        .setRxBytes(dev.receive()[0])
-                        .setRxPackets(dev.receive()[1])
-                        .setRxErrors(dev.receive()[2])
-                        .setRxDropped(dev.receive()[3])
-                        .setTxBytes(dev.transmit()[0])
-                        .setTxPackets(dev.transmit()[1])
-                        .setTxErrors(dev.transmit()[2])
-                        .setTxDropped(dev.transmit()[3])
-                        .build());
-            }
-        } catch (IOException e) {
-            // the process ended between the cgroup sample and this read: no network numbers
+        // empty when the process ended between the cgroup sample and this read: no network numbers
+        for (NetDevLine dev : ProcFs.HOST.netDev(Long.toString(pid))) {
+            stats.add(NetworkStats.newBuilder()
+                    .setName(dev.name())
+                    .setRxBytes(dev.receive()[0])
+                    .setRxPackets(dev.receive()[1])
+                    .setRxErrors(dev.receive()[2])
+                    .setRxDropped(dev.receive()[3])
+                    .setTxBytes(dev.transmit()[0])
+                    .setTxPackets(dev.transmit()[1])
+                    .setTxErrors(dev.transmit()[2])
+                    .setTxDropped(dev.transmit()[3])
+                    .build());
         }
         return stats;
     }

@@ -1,17 +1,17 @@
 package dev.katashim.agent.guest.storage;
 
 import dev.katashim.agent.guest.AgentStatus;
+import dev.katashim.agent.guest.HostTool;
 import dev.katashim.protocols.kata.agent.Storage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Mounts a request's {@link Storage}s (a container rootfs or volume shared from the host: 9p,
@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class StorageMounter {
     private static final Logger log = LoggerFactory.getLogger(StorageMounter.class);
+    private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
 
     /** Mounts every storage; on a failure unmounts what it had mounted and fails INVALID_ARGUMENT/INTERNAL. */
     public List<MountedStorage> mountAll(List<Storage> storages) throws InterruptedException {
@@ -86,19 +87,6 @@ public final class StorageMounter {
     }
 
     private static void run(List<String> command, String what) throws InterruptedException {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw AgentStatus.internal(what + " timed out");
-            }
-            if (p.exitValue() != 0) {
-                throw AgentStatus.internal(what + " failed: " + new String(out, StandardCharsets.UTF_8).strip());
-            }
-        } catch (IOException e) {
-            throw AgentStatus.internal(what + " failed: " + e.getMessage());
-        }
+        HostTool.run(command, MOUNT_TIMEOUT, what);
     }
 }

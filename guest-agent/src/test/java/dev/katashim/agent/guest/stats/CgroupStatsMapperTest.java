@@ -47,17 +47,4 @@ class CgroupStatsMapperTest {
                 "{\"memory\":{\"usage\":{\"limit\":18446744073709551615}}}"));
         assertThat(Long.toUnsignedString(stats.getMemoryStats().getUsage().getLimit())).isEqualTo("18446744073709551615");
     }
-
-    @Test
-    void netDevLinesParse() {
-        List<NetDev> devs = NetDev.parse(List.of(
-                "Inter-|   Receive                                                |  Transmit",
-                " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed",
-                "    lo:     120       2    0    0    0     0          0         0      120       2    0    0    0     0       0          0",
-                "  eth0: 9000 10 1 2 0 0 0 3 800 8 0 4 0 0 0 0"));
-        assertThat(devs).extracting(NetDev::name).containsExactly("lo", "eth0");
-        assertThat(devs.get(1).receive()[0]).isEqualTo(9000);
-        assertThat(devs.get(1).receive()[7]).isEqualTo(3);
-        assertThat(devs.get(1).transmit()[3]).isEqualTo(4);
-    }
 }

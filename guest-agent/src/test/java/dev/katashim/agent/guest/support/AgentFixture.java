@@ -8,6 +8,8 @@ import dev.katashim.agent.guest.AgentOptions;
 import dev.katashim.agent.guest.AgentServiceDefinition;
 import dev.katashim.agent.guest.GuestAgent;
 import dev.katashim.protocols.kata.agent.CreateContainerRequest;
+import dev.katashim.sys.Mount;
+import dev.katashim.sys.MountTable;
 import dev.katashim.protocols.kata.agent.ExecProcessRequest;
 import dev.katashim.protocols.kata.agent.Process;
 import dev.katashim.protocols.kata.agent.ReadStreamRequest;
@@ -34,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -188,14 +191,10 @@ public final class AgentFixture implements AutoCloseable {
 
     public List<Path> cgroupDirs() throws IOException {
         List<Path> found = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            int dash = line.indexOf(" - ");
-            String fstype = line.substring(dash + 3).split(" ")[0];
-            if (fstype.equals("cgroup") || fstype.equals("cgroup2")) {
-                Path dir = Path.of(line.split(" ")[4]).resolve(cgroupParent.substring(1));
-                if (Files.exists(dir)) {
-                    found.add(dir);
-                }
+        for (Mount hierarchy : MountTable.ofThisProcess().ofType(Set.of("cgroup", "cgroup2"))) {
+            Path dir = hierarchy.mountPoint().resolve(cgroupParent.substring(1));
+            if (Files.exists(dir)) {
+                found.add(dir);
             }
         }
         return found;

@@ -1,10 +1,10 @@
 package dev.katashim.shim.resource.cgroup;
 
+import dev.katashim.sys.Mount;
+import dev.katashim.sys.MountTable;
+
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -22,39 +22,28 @@ public record CgroupMounts(Map<String, Path> v1, Path unified) {
     public static final Set<String> V1_CONTROLLERS = Set.of("cpu", "cpuacct", "memory");
 
     public static CgroupMounts ofThisProcess() throws IOException {
-        return parse(Files.readString(Path.of("/proc/self/mountinfo")));
+        return of(MountTable.ofThisProcess());
     }
 
-    /** Parses mountinfo text (see proc(5)): {@code ... mountpoint ... - fstype source superoptions}. */
+    /** Parses mountinfo text (see proc(5)). */
     public static CgroupMounts parse(String mountinfo) {
+        return of(MountTable.parse(mountinfo));
+    }
+
+    private static CgroupMounts of(MountTable table) {
         Map<String, Path> v1 = new LinkedHashMap<>();
         Path unified = null;
-        for (String line : mountinfo.split("\n")) {
-            int dash = line.indexOf(" - ");
-            if (dash < 0) {
+        for (Mount mount : table.ofType(Set.of("cgroup", "cgroup2"))) {
+            if (mount.fsType().equals("cgroup2")) {
+                if (unified == null || mount.mountPoint().toString().equals("/sys/fs/cgroup")) {
+                    unified = mount.mountPoint();
+                }
                 continue;
             }
-            String[] before = line.substring(0, dash).split(" ");
-            String[] after = line.substring(dash + 3).split(" ");
-            if (before.length < 5 || after.length < 3) {
-                continue;
-            }
-            Path mountPoint = Path.of(unescape(before[4]));
-            switch (after[0]) {
-                case "cgroup2" -> {
-                    if (unified == null || mountPoint.toString().equals("/sys/fs/cgroup")) {
-                        unified = mountPoint;
-                    }
+            for (String controller : V1_CONTROLLERS) {
+                if (mount.hasSuperOption(controller)) {
+                    v1.putIfAbsent(controller, mount.mountPoint());
                 }
-                case "cgroup" -> {
-                    Set<String> options = new HashSet<>(Arrays.asList(after[2].split(",")));
-                    for (String controller : V1_CONTROLLERS) {
-                        if (options.contains(controller)) {
-                            v1.putIfAbsent(controller, mountPoint);
-                        }
-                    }
-                }
-                default -> { }
             }
         }
         return new CgroupMounts(Map.copyOf(v1), unified);
@@ -63,9 +52,5 @@ public record CgroupMounts(Map<String, Path> v1, Path unified) {
     /** Whether cpu accounting and memory are v1 controllers here (cgroup v1 or hybrid). */
     public boolean isV1() {
         return v1.containsKey("cpuacct") && v1.containsKey("memory");
-    }
-
-    private static String unescape(String path) {
-        return path.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 }

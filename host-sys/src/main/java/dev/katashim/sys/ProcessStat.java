@@ -1,4 +1,4 @@
-package dev.katashim.metrics.proc;
+package dev.katashim.sys;
 
 /**
  * The fields of {@code /proc/<pid>/stat} the metrics use. Times are clock ticks, {@code vsize}
@@ -10,6 +10,8 @@ public record ProcessStat(long utime, long stime, long cutime, long cstime, long
     /**
      * Parses the line. The command name (field 2) may hold spaces and parentheses, so the fields
      * are counted from the last ')'.
+     *
+     * @throws IllegalArgumentException when the line is not a whole stat line
      */
     public static ProcessStat parse(String line) {
         int close = line.lastIndexOf(')');

@@ -1,4 +1,4 @@
-package dev.katashim.metrics.proc;
+package dev.katashim.sys;
 
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +16,9 @@ public final class SystemConstants {
     private static final int SC_CLK_TCK = 2;   // glibc's numbering on Linux
     private static final int SC_PAGESIZE = 30;
 
+    /** USER_HZ: the unit of /proc's CPU times (100 on Linux). */
     public static final long CLOCK_TICKS_PER_SECOND;
+    /** The size of a memory page in bytes: the unit of the RSS in /proc/<pid>/stat. */
     public static final long PAGE_SIZE;
 
     static {
