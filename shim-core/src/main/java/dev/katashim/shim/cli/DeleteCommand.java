@@ -8,6 +8,7 @@ import dev.katashim.shim.oci.ContainerType;
 import dev.katashim.shim.resource.SandboxResources;
 import dev.katashim.shim.sandbox.Leftovers;
 import dev.katashim.shim.sandbox.SandboxDirectory;
+import dev.katashim.sys.UnixSocketFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,14 +75,8 @@ final class DeleteCommand {
             return;
         }
         String address = Files.readString(addressFile).trim();
-        if (!address.startsWith("unix://")) {
-            return;
-        }
-        Path socket = Path.of(address.substring("unix://".length()));
-        try (var probe = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
-            probe.connect(java.net.UnixDomainSocketAddress.of(socket));
-        } catch (IOException refused) {
-            Files.deleteIfExists(socket);
+        if (address.startsWith("unix://")) {
+            UnixSocketFile.removeIfDead(Path.of(address.substring("unix://".length())));
         }
     }
 }

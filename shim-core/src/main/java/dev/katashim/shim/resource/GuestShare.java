@@ -1,6 +1,6 @@
 package dev.katashim.shim.resource;
 
-import dev.katashim.shim.sys.HostCommand;
+import dev.katashim.sys.HostCommand;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,12 +1,12 @@
 package dev.katashim.shim.resource;
 
 import dev.katashim.protocols.containerd.types.Mount;
-import dev.katashim.shim.sys.HostCommand;
+import dev.katashim.sys.HostCommand;
+import dev.katashim.sys.MountTable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,9 +68,7 @@ final class RootfsMounts {
 
     /** After a dead shim ({@code delete}): whatever is still mounted on a bundle's rootfs. */
     static void unmountLeftover(Path rootfs) throws IOException {
-        String target = " " + rootfs.toAbsolutePath() + " ";
-        boolean mounted = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().anyMatch(l -> l.contains(target));
-        if (mounted) {
+        if (MountTable.ofThisProcess().isMountPoint(rootfs)) {
             HostCommand.run(List.of("umount", "-l", rootfs.toString()), Duration.ofSeconds(3), "umount -l " + rootfs);
         }
     }

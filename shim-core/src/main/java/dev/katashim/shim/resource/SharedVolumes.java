@@ -1,7 +1,7 @@
 package dev.katashim.shim.resource;
 
 import dev.katashim.protocols.kata.agent.Mount;
-import dev.katashim.shim.sys.HostCommand;
+import dev.katashim.sys.HostCommand;
 import dev.katashim.ttrpc.status.StatusCode;
 import dev.katashim.ttrpc.status.TtrpcException;
 import org.slf4j.Logger;

@@ -1,7 +1,7 @@
 package dev.katashim.shim.sandbox;
 
 import dev.katashim.shim.resource.SandboxResources;
-import dev.katashim.shim.sys.HostCommand;
+import dev.katashim.sys.HostCommand;
 import dev.katashim.vmm.none.HostAgentHypervisor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

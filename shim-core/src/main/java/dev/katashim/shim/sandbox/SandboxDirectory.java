@@ -1,6 +1,7 @@
 package dev.katashim.shim.sandbox;
 
-import dev.katashim.shim.sys.HostCommand;
+import dev.katashim.sys.HostCommand;
+import dev.katashim.sys.MountTable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -99,19 +99,8 @@ public record SandboxDirectory(Path path) {
     }
 
     private void unmountBelow() throws IOException {
-        String prefix = path.toAbsolutePath() + "/";
-        List<String> mounted = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String[] fields = line.split(" ");
-            // field 5 is the mount point, with spaces and the like octal-escaped
-            String point = fields.length > 4 ? fields[4].replace("\\040", " ") : "";
-            if (point.startsWith(prefix)) {
-                mounted.add(point);
-            }
-        }
-        mounted.sort(Comparator.reverseOrder()); // deepest first
-        for (String point : mounted) {
-            HostCommand.run(List.of("umount", "-l", point), Duration.ofSeconds(30), "unmount " + point + " before removing " + path);
+        for (Path point : MountTable.ofThisProcess().pointsAtOrBelow(path)) { // deepest first
+            HostCommand.run(List.of("umount", "-l", point.toString()), Duration.ofSeconds(30), "unmount " + point + " before removing " + path);
         }
     }
 }
