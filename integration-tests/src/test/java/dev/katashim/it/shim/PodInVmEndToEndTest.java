@@ -94,6 +94,9 @@ class PodInVmEndToEndTest {
 
         Files.writeString(hostDir.resolve("later"), "changed on the host\n");
         await().atMost(VM_DEADLINE).untilAsserted(() -> assertThat(exec(pod, "cat /vol/later").stdout()).contains("changed on the host"));
+        // a file Kubernetes rewrites in place (/etc/hosts, /etc/resolv.conf): the container reads the new content
+        Files.writeString(hostFile, "setting=3\n");
+        await().atMost(VM_DEADLINE).untilAsserted(() -> assertThat(exec(pod, "cat /etc/settings.conf").stdout()).isEqualTo("setting=3\n"));
     }
 
     @Test
@@ -118,7 +121,8 @@ class PodInVmEndToEndTest {
     @Test
     void updateSetsTheMemoryLimitOfTheContainersCgroupInTheGuest() throws Exception {
         String app = containerd.uniqueId("upd");
-        assertThat(ctr(member(app).toArray(String[]::new)).exitCode()).isZero();
+        CommandResult run = ctr(member(app).toArray(String[]::new));
+        assertThat(run.exitCode()).as(run + "\n" + containerd.log()).isZero();
         try (TaskApiClient shim = TaskApiClient.connect(containerd.shimSocket(pod), containerd.namespace())) {
             shim.call("Update", update(app, "{\"memory\":{\"limit\":67108864}}"), Empty.parser());
             // what a user checks: the container's cgroup in the guest, as ctr task metrics reads it through Stats
@@ -148,7 +152,8 @@ class PodInVmEndToEndTest {
     @Test
     void pauseResumePidsExecWithStdinAndKillAll() throws Exception {
         String app = containerd.uniqueId("rpc");
-        assertThat(ctr(member(app).toArray(String[]::new)).exitCode()).isZero();
+        CommandResult run = ctr(member(app).toArray(String[]::new));
+        assertThat(run.exitCode()).as(run + "\n" + containerd.log()).isZero();
         assertThat(ctr("task", "pause", app).exitCode()).isZero();
         assertThat(taskStatus(app)).isEqualTo("PAUSED");
         assertThat(ctr("task", "resume", app).exitCode()).isZero();

@@ -3,7 +3,6 @@ package dev.katashim.shim.task;
 import dev.katashim.ttrpc.status.StatusCode;
 import dev.katashim.ttrpc.status.TtrpcException;
 
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,7 +37,8 @@ final class Containers {
         return byId.isEmpty();
     }
 
-    Collection<Container> all() {
-        return List.copyOf(byId.values());
+    /** The processes still running (or paused) in any container. */
+    List<ShimProcess> aliveProcesses() {
+        return byId.values().stream().flatMap(c -> c.processes().stream()).filter(ShimProcess::isAlive).toList();
     }
 }

@@ -189,8 +189,13 @@ final class ShimProcess {
         }
     }
 
-    /** Per started process: waits for all of its output to be copied, then for its exit status. */
-    int awaitExitStatus(Sandbox sandbox) {
+    /** Once started: on a thread of its own, waits for its exit status and hands it to {@code onExit}. */
+    void watchExit(Sandbox sandbox, java.util.function.IntConsumer onExit) {
+        Thread.ofVirtual().name("wait-" + eventId()).start(() -> onExit.accept(awaitExitStatus(sandbox)));
+    }
+
+    /** Waits for all of its output to be copied, then for its exit status. */
+    private int awaitExitStatus(Sandbox sandbox) {
         try {
             io.outputDone().join();
         } catch (RuntimeException e) {

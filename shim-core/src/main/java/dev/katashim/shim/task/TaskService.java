@@ -1,31 +1,8 @@
 package dev.katashim.shim.task;
 
 import com.google.protobuf.Empty;
-import dev.katashim.protocols.containerd.task.v2.CheckpointTaskRequest;
-import dev.katashim.protocols.containerd.task.v2.CloseIORequest;
-import dev.katashim.protocols.containerd.task.v2.ConnectRequest;
-import dev.katashim.protocols.containerd.task.v2.ConnectResponse;
-import dev.katashim.protocols.containerd.task.v2.CreateTaskRequest;
-import dev.katashim.protocols.containerd.task.v2.CreateTaskResponse;
-import dev.katashim.protocols.containerd.task.v2.DeleteRequest;
-import dev.katashim.protocols.containerd.task.v2.DeleteResponse;
-import dev.katashim.protocols.containerd.task.v2.ExecProcessRequest;
-import dev.katashim.protocols.containerd.task.v2.KillRequest;
-import dev.katashim.protocols.containerd.task.v2.PauseRequest;
-import dev.katashim.protocols.containerd.task.v2.PidsRequest;
-import dev.katashim.protocols.containerd.task.v2.PidsResponse;
-import dev.katashim.protocols.containerd.task.v2.ResizePtyRequest;
-import dev.katashim.protocols.containerd.task.v2.ResumeRequest;
-import dev.katashim.protocols.containerd.task.v2.ShutdownRequest;
-import dev.katashim.protocols.containerd.task.v2.StartRequest;
-import dev.katashim.protocols.containerd.task.v2.StartResponse;
-import dev.katashim.protocols.containerd.task.v2.StateRequest;
-import dev.katashim.protocols.containerd.task.v2.StateResponse;
-import dev.katashim.protocols.containerd.task.v2.StatsRequest;
-import dev.katashim.protocols.containerd.task.v2.StatsResponse;
-import dev.katashim.protocols.containerd.task.v2.UpdateTaskRequest;
-import dev.katashim.protocols.containerd.task.v2.WaitRequest;
-import dev.katashim.protocols.containerd.task.v2.WaitResponse;
+// the whole Task API: a request and a response type per RPC
+import dev.katashim.protocols.containerd.task.v2.*;
 import dev.katashim.protocols.containerd.types.task.ProcessInfo;
 import dev.katashim.protocols.containerd.types.task.Status;
 import dev.katashim.shim.events.TaskEvents;
@@ -117,8 +94,7 @@ public final class TaskService {
         }
         Sandbox opened = sandboxes.open(task.type().sandboxId(), task.configPath(), task.bundle());
         // when the sandbox ends (its container exited, or its hypervisor died), so does every process in it
-        opened.ended().thenRun(() -> containers.all().forEach(c -> c.processes().stream()
-                .filter(ShimProcess::isAlive).forEach(p -> recordExit(p, Exit.UNKNOWN_STATUS))));
+        opened.ended().thenRun(() -> containers.aliveProcesses().forEach(p -> recordExit(p, Exit.UNKNOWN_STATUS)));
         sandbox = opened;
         OomWatch.start(opened, events);
         return opened;
@@ -134,8 +110,8 @@ public final class TaskService {
         } else {
             events.execStarted(process.containerId(), process.execId(), current.pid());
         }
-        Thread.ofVirtual().name("wait-" + process.eventId()).start(() -> {
-            recordExit(process, process.awaitExitStatus(current));
+        process.watchExit(current, status -> {
+            recordExit(process, status);
             if (process.isInit() && container.ownsSandbox()) {
                 current.destroy(); // the sandbox's own container ended: so does the sandbox
             }
