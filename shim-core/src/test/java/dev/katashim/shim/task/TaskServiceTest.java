@@ -299,15 +299,15 @@ class TaskServiceTest {
 
     @Test
     void killWithAllSignalsTheInitAndEveryRunningExec() throws Exception {
-        create(POD, Map.of());
-        call("Start", StartRequest.newBuilder().setId(POD).build());
-        call("Exec", exec("e1"));
-        call("Start", StartRequest.newBuilder().setId(POD).setExecId("e1").build());
-        call("Exec", exec("e2")); // never started: not signalled
-        call("Kill", KillRequest.newBuilder().setId(POD).setSignal(9).setAll(true).build());
-        assertThat(((WaitResponse) call("Wait", WaitRequest.newBuilder().setId(POD).setExecId("e1").build())).getExitStatus()).isEqualTo(137);
-        assertThat(((WaitResponse) call("Wait", WaitRequest.newBuilder().setId(POD).build())).getExitStatus()).isEqualTo(137);
-        assertThat(sandbox.calls).filteredOn(c -> c.startsWith("signalProcess")).hasSize(2);
+        startPodWithMember(); // a member: its end does not end the sandbox (which would stop everything with 255)
+        call("Exec", exec("app", "e1"));
+        call("Start", StartRequest.newBuilder().setId("app").setExecId("e1").build());
+        call("Exec", exec("app", "e2")); // never started: not signalled
+        call("Kill", KillRequest.newBuilder().setId("app").setSignal(9).setAll(true).build());
+        assertThat(((WaitResponse) call("Wait", WaitRequest.newBuilder().setId("app").setExecId("e1").build())).getExitStatus()).isEqualTo(137);
+        assertThat(((WaitResponse) call("Wait", WaitRequest.newBuilder().setId("app").build())).getExitStatus()).isEqualTo(137);
+        assertThat(sandbox.calls).filteredOn(c -> c.startsWith("signalProcess app")).hasSize(2);
+        assertThat(state(POD).getStatus()).isEqualTo(Status.RUNNING);
     }
 
     // ---- helpers ----------------------------------------------------------------------------
@@ -342,7 +342,11 @@ class TaskServiceTest {
     }
 
     private static ExecProcessRequest exec(String execId) {
-        return ExecProcessRequest.newBuilder().setId(POD).setExecId(execId)
+        return exec(POD, execId);
+    }
+
+    private static ExecProcessRequest exec(String containerId, String execId) {
+        return ExecProcessRequest.newBuilder().setId(containerId).setExecId(execId)
                 .setSpec(Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
                         .setValue(ByteString.copyFromUtf8("{\"args\":[\"/bin/true\"],\"cwd\":\"/\"}")))
                 .build();
