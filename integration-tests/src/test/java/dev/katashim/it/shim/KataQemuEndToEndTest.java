@@ -29,6 +29,13 @@ class KataQemuEndToEndTest {
     static final String RUNTIME = "io.containerd.kata.v2";
     /** How long to wait for what a VM under TCG does on its own time: generous, for a loaded machine. */
     private static final Duration UNDER_LOAD_DEADLINE = Duration.ofSeconds(60);
+    /**
+     * How long the shim waits for the guest's agent (dial_timeout): a TCG guest with one vCPU boots
+     * in 30-50 s on a loaded 2-core machine, and took over 120 s while other TCG guests ran beside it.
+     */
+    private static final int AGENT_DIAL_TIMEOUT_SECONDS = 300;
+    /** A ctr run that boots a VM: the agent's dial timeout, then the container's own work. */
+    private static final Duration CTR_RUN_DEADLINE = Duration.ofSeconds(AGENT_DIAL_TIMEOUT_SECONDS).plusMinutes(2);
     private static PrivateContainerd containerd;
     private static String rootfs;
     private static Path repo;
@@ -39,7 +46,7 @@ class KataQemuEndToEndTest {
         assertThat(KataConfigs.guestImage(repo).resolve("initramfs.img"))
                 .as("the guest image (scripts/setup builds it with scripts/build-guest-image)").exists();
         containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
-                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, "", 120).toString()).start();
+                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, "", AGENT_DIAL_TIMEOUT_SECONDS).toString()).start();
         rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
     }
 
@@ -58,7 +65,7 @@ class KataQemuEndToEndTest {
 
     @Test
     void runsInTheGuestKernelAndReturnsTheExitCode() throws Exception {
-        CommandResult result = containerd.ctrWithInput(new byte[0], Duration.ofMinutes(3), "run", "--rm", "--runtime", RUNTIME,
+        CommandResult result = containerd.ctrWithInput(new byte[0], CTR_RUN_DEADLINE, "run", "--rm", "--runtime", RUNTIME,
                 "--rootfs", rootfs, containerd.uniqueId("vm"), "/bin/sh", "-c", "uname -r; exit 3");
         assertThat(result.exitCode()).as(result + "\n" + containerd.log()).isEqualTo(3);
         String release = result.stdout().trim();
@@ -69,7 +76,7 @@ class KataQemuEndToEndTest {
     @Test
     void metricsThenQemuKilledEndsTheContainerAndLeavesNothing() throws Exception {
         String id = containerd.uniqueId("vmd");
-        CommandResult run = containerd.ctrWithInput(new byte[0], Duration.ofMinutes(3), "run", "-d", "--runtime", RUNTIME,
+        CommandResult run = containerd.ctrWithInput(new byte[0], CTR_RUN_DEADLINE, "run", "-d", "--runtime", RUNTIME,
                 "--rootfs", rootfs, id, "/bin/sh", "-c", "while :; do sleep 1; done");
         assertThat(run.exitCode()).as(run + "\n" + containerd.log()).isZero();
         assertThat(taskRow(id).get(2)).isEqualTo("RUNNING");
