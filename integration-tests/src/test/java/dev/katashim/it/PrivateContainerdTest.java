@@ -26,6 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The harness itself, against the host's containerd 1.6 and runc. */
 class PrivateContainerdTest {
+    /**
+     * Long enough for ctr to have created and started its task on a loaded machine (1 s could end it
+     * before the task existed), far shorter than the task's sleep 60.
+     */
+    private static final Duration CTR_TIMEOUT_AFTER_ITS_TASK_STARTED = Duration.ofSeconds(10);
 
     @TempDir
     static Path scratch;
@@ -159,10 +164,10 @@ class PrivateContainerdTest {
         String id = own.uniqueId("slow");
         long taskPid;
         try {
-            assertThatThrownBy(() -> own.ctrWithInput(new byte[0], Duration.ofSeconds(1),
+            assertThatThrownBy(() -> own.ctrWithInput(new byte[0], CTR_TIMEOUT_AFTER_ITS_TASK_STARTED,
                     "run", "--rm", "--rootfs", rootfs.path().toString(), id, "/bin/sleep", "60"))
                     .isInstanceOf(CommandTimedOutException.class)
-                    .hasMessageContaining("timed out after 1000 ms");
+                    .hasMessageContaining("timed out after " + CTR_TIMEOUT_AFTER_ITS_TASK_STARTED.toMillis() + " ms");
             assertThat(Processes.matching(p -> p.commandLine().startsWith("ctr ") && p.commandLine().contains(id)))
                     .isEmpty();
             // ctr is only a client: the task it started keeps running.

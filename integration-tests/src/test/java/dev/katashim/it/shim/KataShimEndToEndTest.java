@@ -25,6 +25,8 @@ import static org.awaitility.Awaitility.await;
  */
 class KataShimEndToEndTest {
     static final String RUNTIME = "io.containerd.kata.v2";
+    /** How long to wait for what a container does after Start has returned: generous, for a loaded machine. */
+    private static final Duration UNDER_LOAD_DEADLINE = Duration.ofSeconds(30);
     private static PrivateContainerd containerd;
     private static BusyboxRootfs rootfs;
 
@@ -116,13 +118,16 @@ class KataShimEndToEndTest {
         String id = containerd.uniqueId("tmet");
         assertThat(containerd.ctr("run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id,
                 "/bin/sh", "-c", "sleep 300 & sleep 301").exitCode()).isZero();
-        CommandResult metrics = containerd.ctr("task", "metrics", id);
-        assertThat(metrics.exitCode()).as(metrics.toString()).isZero();
-        java.util.Map<String, String> table = new java.util.HashMap<>();
-        metrics.stdout().lines().map(l -> l.trim().split("\\s+", 2)).filter(f -> f.length == 2).forEach(f -> table.put(f[0], f[1]));
-        assertThat(Long.parseLong(table.get("memory.usage_in_bytes"))).as(metrics.stdout()).isPositive();
-        assertThat(Long.parseLong(table.get("cpuacct.usage"))).isPositive();
-        assertThat(table.get("pids.current")).isEqualTo("2");
+        // the shell forks its first sleep after Start has returned: until then the cgroup holds one process
+        await().atMost(UNDER_LOAD_DEADLINE).untilAsserted(() -> {
+            CommandResult metrics = containerd.ctr("task", "metrics", id);
+            assertThat(metrics.exitCode()).as(metrics.toString()).isZero();
+            java.util.Map<String, String> table = new java.util.HashMap<>();
+            metrics.stdout().lines().map(l -> l.trim().split("\\s+", 2)).filter(f -> f.length == 2).forEach(f -> table.put(f[0], f[1]));
+            assertThat(Long.parseLong(table.get("memory.usage_in_bytes"))).as(metrics.stdout()).isPositive();
+            assertThat(Long.parseLong(table.get("cpuacct.usage"))).isPositive();
+            assertThat(table.get("pids.current")).isEqualTo("2");
+        });
         containerd.ctr("task", "kill", "-s", "KILL", id);
         await().atMost(Duration.ofSeconds(20)).until(() -> taskRow(id).get(2).equals("STOPPED"));
         containerd.ctr("task", "rm", id);

@@ -78,10 +78,12 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
                         "ttrpc: response of %d bytes exceeds the maximum message size of %d", bytes.length, Frame.MAX_DATA_LENGTH));
                 bytes = response.toByteArray();
             }
-            channel.writeAndFlush(new Frame(streamId, FrameType.RESPONSE, 0, Unpooled.wrappedBuffer(bytes)));
             observer.completed(new CompletedCall(service, method, System.nanoTime() - startNanos,
                     StatusCode.fromNumber(response.getStatus().getCode())));
-            inFlight.leave();
+            // The call is over once its answer has left (or cannot leave): a graceful shutdown that
+            // closed the connection earlier would drop an answer larger than the socket's buffer.
+            channel.writeAndFlush(new Frame(streamId, FrameType.RESPONSE, 0, Unpooled.wrappedBuffer(bytes)))
+                    .addListener(written -> inFlight.leave());
         }
     }
 
