@@ -98,6 +98,7 @@ public final class GuestAgent implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        service.close();
         log.info("kata guest agent stopped");
     }
 
