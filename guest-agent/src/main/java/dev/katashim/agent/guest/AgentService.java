@@ -198,9 +198,13 @@ public final class AgentService {
 
     /**
      * At start: containers, bundles and cgroups an earlier agent with this state dir left behind
-     * (it was killed without its shutdown) are removed.
+     * (it was killed without its shutdown) are removed; in host mode also what it left mounted
+     * below the state dir (the state dir is the agent's alone; in a VM a new agent is a new VM).
      */
     public void cleanLeftovers() throws IOException {
+        if (options.hostMode()) {
+            SandboxStorages.unmountLeftovers(options.stateDir());
+        }
         try {
             destroyEverything();
         } catch (InterruptedException e) {

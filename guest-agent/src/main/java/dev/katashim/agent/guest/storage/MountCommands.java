@@ -60,6 +60,25 @@ final class MountCommands {
         return false;
     }
 
+    /** Mount points at or below {@code dir}, deepest (last mounted) first. */
+    static List<Path> mountPointsBelow(Path dir) {
+        List<Path> found = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] fields = line.split(" ");
+                if (fields.length > 4) {
+                    Path mountPoint = Path.of(unescape(fields[4]));
+                    if (mountPoint.startsWith(dir)) {
+                        found.add(mountPoint);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return List.of();
+        }
+        return found.reversed();
+    }
+
     /** mountinfo writes space, tab, newline and backslash as octal escapes. */
     private static String unescape(String field) {
         return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");

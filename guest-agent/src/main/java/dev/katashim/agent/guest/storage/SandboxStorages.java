@@ -107,6 +107,24 @@ public final class SandboxStorages {
         }
     }
 
+    /**
+     * Detaches whatever is mounted at or below {@code dir}: what a killed host-mode agent left
+     * in its state dir (storages, the sandbox's namespaces).
+     */
+    public static void unmountLeftovers(Path dir) {
+        for (Path mountPoint : MountCommands.mountPointsBelow(dir)) {
+            log.warn("unmounting {}, which an earlier agent left mounted", mountPoint);
+            try {
+                MountCommands.unmount(mountPoint);
+            } catch (RuntimeException e) {
+                log.warn("{}", e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     public synchronized List<String> mountPoints() {
         return List.copyOf(held.keySet());
     }
