@@ -18,13 +18,14 @@ final class MountCommands {
 
     static void mount(String fstype, List<String> options, String source, Path target) throws InterruptedException {
         List<String> command = new ArrayList<>(List.of("mount"));
+        List<String> all = new ArrayList<>(options);
         if (fstype.equals("bind")) {
-            command.add("--bind");
+            all.addFirst("bind"); // -o bind: busybox's mount and util-linux's both take it
         } else if (!fstype.isEmpty()) {
             command.addAll(List.of("-t", fstype));
         }
-        if (!options.isEmpty()) {
-            command.addAll(List.of("-o", String.join(",", options)));
+        if (!all.isEmpty()) {
+            command.addAll(List.of("-o", String.join(",", all)));
         }
         command.add(source);
         command.add(target.toString());
