@@ -149,15 +149,20 @@ public final class AgentService {
             }
             loadKernelModules(request.getKernelModulesList());
         }
-        List<String> held = storages.acquire(request.getStoragesList());
-        try {
-            namespaces.create(hostname);
-        } catch (IOException | RuntimeException e) {
-            storages.release(held);
-            throw AgentStatus.internal("CreateSandbox: cannot make the sandbox's IPC and UTS namespaces: " + e.getMessage());
+        synchronized (creation) {
+            if (sandbox.created()) {
+                throw AgentStatus.alreadyExists("sandbox " + AgentStatus.quote(sandbox.id()));
+            }
+            List<String> held = storages.acquire(request.getStoragesList());
+            try {
+                namespaces.create(hostname);
+            } catch (IOException | RuntimeException e) {
+                storages.abandon(held);
+                throw AgentStatus.internal("CreateSandbox: cannot make the sandbox's IPC and UTS namespaces: " + e.getMessage());
+            }
+            sandbox.markCreated(request.getSandboxId(), hostname);
+            log.info("sandbox {} created (hostname {}, storages {})", request.getSandboxId(), hostname, held);
         }
-        sandbox.markCreated(request.getSandboxId(), hostname);
-        log.info("sandbox {} created (hostname {}, storages {})", request.getSandboxId(), hostname, held);
         return EMPTY;
     }
 
@@ -257,7 +262,7 @@ public final class AgentService {
                         pidNamespaceOf == null ? "" : ", sharing the pid namespace of " + pidNamespaceOf.id());
                 return EMPTY;
             } catch (IOException | RuntimeException e) {
-                storages.release(held);
+                storages.abandon(held);
                 deleteQuietly(bundle);
                 if (e instanceof TtrpcException t) {
                     throw t;

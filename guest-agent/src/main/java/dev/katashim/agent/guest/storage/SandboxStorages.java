@@ -77,13 +77,25 @@ public final class SandboxStorages {
             }
             return taken;
         } catch (RuntimeException | InterruptedException e) {
-            release(taken);
+            abandon(taken);
             throw e;
         }
     }
 
     /** Drops one reference on each; a storage nobody holds any more is unmounted (unless shared). */
     public synchronized void release(List<String> mountPoints) {
+        drop(mountPoints, false);
+    }
+
+    /**
+     * Undoes an {@link #acquire} whose request failed afterwards: as {@link #release}, but a
+     * shared storage nobody holds is unmounted too (the request that brought it did not happen).
+     */
+    public synchronized void abandon(List<String> mountPoints) {
+        drop(mountPoints, true);
+    }
+
+    private void drop(List<String> mountPoints, boolean evenShared) {
         for (String mountPoint : mountPoints.reversed()) {
             Held h = held.get(mountPoint);
             if (h == null) {
@@ -91,7 +103,7 @@ public final class SandboxStorages {
                 continue;
             }
             h.references--;
-            if (h.references <= 0 && !h.request.shared()) {
+            if (h.references <= 0 && (evenShared || !h.request.shared())) {
                 held.remove(mountPoint);
                 unmount(h);
             }
