@@ -1,5 +1,6 @@
 package dev.katashim.agent.guest;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import dev.katashim.agent.guest.container.Bundle;
@@ -17,8 +18,15 @@ import dev.katashim.agent.guest.sandbox.CgroupParent;
 import dev.katashim.agent.guest.sandbox.Sandbox;
 import dev.katashim.agent.guest.stats.CgroupStatsMapper;
 import dev.katashim.agent.guest.stats.NetworkStatsReader;
-import dev.katashim.agent.guest.storage.MountedStorage;
-import dev.katashim.agent.guest.storage.StorageMounter;
+import dev.katashim.agent.guest.oci.ResourceUpdateCheck;
+import dev.katashim.agent.guest.process.WindowSize;
+import dev.katashim.agent.guest.sandbox.ContainerNamespaces;
+import dev.katashim.agent.guest.sandbox.OomPoller;
+import dev.katashim.agent.guest.sandbox.SandboxNamespaces;
+import dev.katashim.agent.guest.storage.GuestPaths;
+import dev.katashim.agent.guest.storage.SandboxStorages;
+import dev.katashim.agent.guest.storage.SpecMounts;
+import dev.katashim.agent.guest.storage.StorageDriver;
 import dev.katashim.agent.guest.sys.Libc;
 import dev.katashim.protocols.kata.agent.CloseStdinRequest;
 import dev.katashim.protocols.kata.agent.CopyFileRequest;
@@ -47,7 +55,6 @@ import dev.katashim.protocols.kata.agent.Spec;
 import dev.katashim.protocols.kata.agent.StartContainerRequest;
 import dev.katashim.protocols.kata.agent.StatsContainerRequest;
 import dev.katashim.protocols.kata.agent.StatsContainerResponse;
-import dev.katashim.protocols.kata.agent.Storage;
 import dev.katashim.protocols.kata.agent.TtyWinResizeRequest;
 import dev.katashim.protocols.kata.agent.UpdateContainerRequest;
 import dev.katashim.protocols.kata.agent.WaitProcessRequest;
@@ -64,6 +71,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -81,12 +89,17 @@ public final class AgentService {
     private static final Duration TEARDOWN_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration MODPROBE_TIMEOUT = Duration.ofSeconds(30);
     private static final Empty EMPTY = Empty.getDefaultInstance();
+    /** sethostname(2)'s limit (HOST_NAME_MAX). */
+    private static final int MAX_HOSTNAME = 64;
 
     private final AgentOptions options;
     private final Runc runc;
     private final Sandbox sandbox = new Sandbox();
     private final CgroupParent cgroupParent;
-    private final StorageMounter mounter = new StorageMounter();
+    private final GuestPaths paths;
+    private final SandboxStorages storages;
+    private final SandboxNamespaces namespaces;
+    private final OomPoller oomPoller;
     private final AgentMetrics metrics = new AgentMetrics();
     private final GuestDetails guestDetails;
     private final FileCopier fileCopier;
@@ -96,11 +109,20 @@ public final class AgentService {
         this.options = options;
         this.runc = runc;
         this.cgroupParent = new CgroupParent(options.cgroupParent());
-        this.guestDetails = new GuestDetails(GuestAgent.VERSION, List.of("bind", "9p", "virtio-fs", "local"));
+        this.paths = options.hostMode() ? GuestPaths.hostMode(options.stateDir(), options.sharedDir()) : GuestPaths.vm(options.sharedDir());
+        this.storages = new SandboxStorages(paths);
+        this.namespaces = new SandboxNamespaces(options.stateDir().resolve("sandbox-ns"));
+        this.guestDetails = new GuestDetails(GuestAgent.VERSION, Arrays.stream(StorageDriver.values()).map(StorageDriver::wireName).toList());
         this.fileCopier = new FileCopier(options.sharedDir());
         Files.createDirectories(options.bundlesDir());
         Files.createDirectories(options.consoleDir());
         Files.createDirectories(options.runcRoot());
+        this.oomPoller = OomPoller.start(sandbox);
+    }
+
+    /** Stops the agent's own background work (after {@link #destroyEverything()}). */
+    public void close() {
+        oomPoller.stop();
     }
 
     public Sandbox sandbox() {
@@ -109,9 +131,18 @@ public final class AgentService {
 
     // ---- sandbox ----
 
+    /**
+     * The sandbox: its storages (the shared directory, /dev/shm ...) mounted and held until it
+     * ends, and the IPC and UTS namespaces (with its hostname) its containers share.
+     */
     public Empty createSandbox(CreateSandboxRequest request) throws InterruptedException {
         if (sandbox.created()) {
             throw AgentStatus.alreadyExists("sandbox " + AgentStatus.quote(sandbox.id()));
+        }
+        String hostname = request.getHostname();
+        if (hostname.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_HOSTNAME) {
+            throw AgentStatus.invalid("CreateSandbox: the hostname " + AgentStatus.quote(hostname) + " is longer than "
+                    + MAX_HOSTNAME + " bytes");
         }
         if (request.getKernelModulesCount() > 0) {
             if (options.hostMode()) {
@@ -119,9 +150,20 @@ public final class AgentService {
             }
             loadKernelModules(request.getKernelModulesList());
         }
-        List<MountedStorage> mounted = mounter.mountAll(request.getStoragesList());
-        sandbox.markCreated(request.getSandboxId(), request.getHostname(), mounted);
-        log.info("sandbox {} created (hostname {}, {} storages)", request.getSandboxId(), request.getHostname(), mounted.size());
+        synchronized (creation) {
+            if (sandbox.created()) {
+                throw AgentStatus.alreadyExists("sandbox " + AgentStatus.quote(sandbox.id()));
+            }
+            List<String> held = storages.acquire(request.getStoragesList());
+            try {
+                namespaces.create(hostname);
+            } catch (IOException | RuntimeException e) {
+                storages.abandon(held);
+                throw AgentStatus.internal("CreateSandbox: cannot make the sandbox's IPC and UTS namespaces: " + e.getMessage());
+            }
+            sandbox.markCreated(request.getSandboxId(), hostname);
+            log.info("sandbox {} created (hostname {}, storages {})", request.getSandboxId(), hostname, held);
+        }
         return EMPTY;
     }
 
@@ -135,7 +177,9 @@ public final class AgentService {
         for (Container container : sandbox.containers()) {
             removeContainer(container, TEARDOWN_TIMEOUT);
         }
-        mounter.unmountAll(sandbox.markDestroyed());
+        storages.releaseAll();
+        namespaces.release();
+        sandbox.markDestroyed();
         try {
             // runc keeps one directory per container under its root: none means nothing to ask runc about
             for (String leftover : runcRootIsEmpty() ? List.<String>of() : runc.list()) {
@@ -160,9 +204,13 @@ public final class AgentService {
 
     /**
      * At start: containers, bundles and cgroups an earlier agent with this state dir left behind
-     * (it was killed without its shutdown) are removed.
+     * (it was killed without its shutdown) are removed; in host mode also what it left mounted
+     * below the state dir (the state dir is the agent's alone; in a VM a new agent is a new VM).
      */
     public void cleanLeftovers() throws IOException {
+        if (options.hostMode()) {
+            SandboxStorages.unmountLeftovers(options.stateDir());
+        }
         try {
             destroyEverything();
         } catch (InterruptedException e) {
@@ -194,19 +242,28 @@ public final class AgentService {
             if (sandbox.contains(id)) {
                 throw AgentStatus.alreadyExists("container " + AgentStatus.quote(id));
             }
-            List<MountedStorage> mounted = mounter.mountAll(request.getStoragesList());
+            List<String> held = storages.acquire(request.getStoragesList());
             Bundle bundle = null;
             try {
                 Path rootfs = rootfs(id, spec);
+                ObjectNode config = RuntimeSpecJson.config(spec, rootfs, cgroupParent.forContainer(id));
+                SpecMounts.resolve(config, paths, id);
+                if (namespaces.created()) {
+                    ContainerNamespaces.joinSandbox(config, namespaces.ipc(), namespaces.uts());
+                }
+                // The pid namespace is the agent's choice: the first container's (set when this one starts), or a new one.
+                Container pidNamespaceOf = request.getSandboxPidns() ? sandbox.first() : null;
+                ContainerNamespaces.usePidNamespace(config, null);
                 bundle = Bundle.create(options.bundlesDir().resolve(id));
-                Runc.writeJson(bundle.configJson(), RuntimeSpecJson.config(spec, rootfs, cgroupParent.forContainer(id)));
-                Container container = new Container(id, execId, bundle, spec.getProcess().getTerminal(), mounted,
-                        runc, options.consoleDir(), sandbox::oom);
+                Runc.writeJson(bundle.configJson(), config);
+                Container container = new Container(new Container.Definition(id, execId, bundle, config, held, pidNamespaceOf,
+                        cgroupParent.containerDirectories(id)), runc, options.consoleDir(), sandbox::oom);
                 sandbox.add(container);
-                log.info("container {} created, rootfs {}", id, rootfs);
+                log.info("container {} created, rootfs {}{}", id, rootfs,
+                        pidNamespaceOf == null ? "" : ", sharing the pid namespace of " + pidNamespaceOf.id());
                 return EMPTY;
             } catch (IOException | RuntimeException e) {
-                mounter.unmountAll(mounted);
+                storages.abandon(held);
                 deleteQuietly(bundle);
                 if (e instanceof TtrpcException t) {
                     throw t;
@@ -229,7 +286,7 @@ public final class AgentService {
 
     private void removeContainer(Container container, Duration timeout) throws InterruptedException {
         container.kill(timeout);
-        mounter.unmountAll(container.storages().stream().filter(s -> !s.shared()).toList());
+        storages.release(container.storages());
         deleteQuietly(container.bundle());
         sandbox.remove(container);
         log.info("container {} removed", container.id());
@@ -252,6 +309,7 @@ public final class AgentService {
         if (!request.hasResources()) {
             throw AgentStatus.invalid("UpdateContainer: no resources given for container " + AgentStatus.quote(container.id()));
         }
+        ResourceUpdateCheck.check(request.getResources(), container.id());
         runcCall(container, () -> container.update(request.getResources()));
         return EMPTY;
     }
@@ -371,16 +429,33 @@ public final class AgentService {
         return EMPTY;
     }
 
+    /**
+     * TIOCSWINSZ on the process's pty master. A terminal process that waits for its first size
+     * (see {@link dev.katashim.agent.guest.process.WindowSizeGate}) starts now, of that size.
+     */
     public Empty ttyWinResize(TtyWinResizeRequest request) {
         ContainerProcess process = process(request.getContainerId(), request.getExecId());
+        String which = "process " + AgentStatus.quote(process.execId()) + " of container " + AgentStatus.quote(request.getContainerId());
         if (!process.io().terminal()) {
-            throw AgentStatus.precondition("TtyWinResize: process " + AgentStatus.quote(process.execId()) + " of container "
-                    + AgentStatus.quote(request.getContainerId()) + " has no terminal");
+            throw AgentStatus.precondition("TtyWinResize: " + which + " has no terminal");
+        }
+        long rows = Integer.toUnsignedLong(request.getRow());
+        long columns = Integer.toUnsignedLong(request.getColumn());
+        if (rows > WindowSize.MAX || columns > WindowSize.MAX) {
+            throw AgentStatus.invalid("TtyWinResize: " + rows + " rows x " + columns + " columns for " + which
+                    + ": a terminal has at most " + WindowSize.MAX + " of each");
         }
         try {
-            process.io().resize(request.getRow(), request.getColumn());
+            process.resize(new WindowSize((int) rows, (int) columns));
+        } catch (TtrpcException e) {
+            throw e;
         } catch (IOException e) {
-            throw AgentStatus.precondition("TtyWinResize: " + e.getMessage());
+            throw AgentStatus.precondition("TtyWinResize: " + which + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw AgentStatus.internal("TtyWinResize: " + which + ": interrupted");
+        } catch (Exception e) {
+            throw AgentStatus.internal("TtyWinResize: " + which + ": " + e.getMessage());
         }
         return EMPTY;
     }
@@ -421,7 +496,7 @@ public final class AgentService {
 
     public Empty copyFile(CopyFileRequest request) {
         try {
-            fileCopier.copy(request);
+            fileCopier.copy(request.toBuilder().setPath(paths.resolve(request.getPath())).build());
         } catch (IOException e) {
             throw AgentStatus.internal("CopyFile " + AgentStatus.quote(request.getPath()) + ": " + e.getMessage());
         }
@@ -446,13 +521,13 @@ public final class AgentService {
         }
     }
 
-    private static Path rootfs(String id, Spec spec) {
+    private Path rootfs(String id, Spec spec) {
         String root = spec.getRoot().getPath();
         if (root.isEmpty() || !root.startsWith("/")) {
             throw AgentStatus.invalid("CreateContainer: the root path of container " + AgentStatus.quote(id)
                     + " must be absolute, got " + AgentStatus.quote(root));
         }
-        Path rootfs = Path.of(root).normalize();
+        Path rootfs = paths.resolve(Path.of(root).normalize());
         if (!Files.isDirectory(rootfs)) {
             throw AgentStatus.invalid("CreateContainer: the rootfs " + rootfs + " of container " + AgentStatus.quote(id)
                     + " is not a directory (not shared or not mounted?)");

@@ -99,6 +99,7 @@ public final class GuestAgent implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        service.close();
         log.info("kata guest agent stopped");
     }
 

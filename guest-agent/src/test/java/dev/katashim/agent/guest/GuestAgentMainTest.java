@@ -5,6 +5,8 @@ import dev.katashim.agent.guest.support.Specs;
 import dev.katashim.agent.guest.support.TestRootfs;
 import dev.katashim.protocols.kata.agent.CheckRequest;
 import dev.katashim.protocols.kata.agent.CreateContainerRequest;
+import dev.katashim.protocols.kata.agent.CreateSandboxRequest;
+import dev.katashim.protocols.kata.agent.Storage;
 import dev.katashim.protocols.kata.agent.HealthCheckResponse;
 import dev.katashim.protocols.kata.agent.StartContainerRequest;
 import dev.katashim.ttrpc.client.CallOptions;
@@ -71,14 +73,7 @@ class GuestAgentMainTest {
         Path socket = dir.resolve("agent.sock");
         Path state = dir.resolve("state");
         String cgroupParent = "/kata-agent-main-" + UUID.randomUUID().toString().substring(0, 8);
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        agent = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-Dlogback.configurationFile=" + Path.of("src/main/config/logback.xml").toAbsolutePath(),
-                "-cp", System.getProperty("java.class.path"), GuestAgentMain.class.getName(),
-                "--host-mode", "--listen", "unix://" + socket, "--state-dir", state.toString(), "--cgroup-parent", cgroupParent)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
-        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(socket) || !agent.isAlive());
-        assertThat(agent.isAlive()).as("agent log: %s", log()).isTrue();
+        agent = startAgent(socket, state, cgroupParent);
         assertThat(log()).contains("HOST MODE", "NO VM isolation");
 
         try (TtrpcClient client = TtrpcClient.connect(new Endpoint.UnixPath(socket))) {
@@ -102,6 +97,42 @@ class GuestAgentMainTest {
             assertThat(Path.of("/sys/fs/cgroup", hierarchy, cgroupParent.substring(1))).doesNotExist();
         }
         assertThat(log()).contains("kata guest agent stopped");
+    }
+
+    @Test
+    void whatAKilledAgentLeftMountedTheNextOneUnmounts() throws Exception {
+        Path socket = dir.resolve("agent.sock");
+        Path state = dir.resolve("state");
+        String cgroupParent = "/kata-agent-main-" + UUID.randomUUID().toString().substring(0, 8);
+        agent = startAgent(socket, state, cgroupParent);
+        Storage shm = Storage.newBuilder().setDriver("ephemeral").setSource("shm").setFstype("tmpfs")
+                .setMountPoint("/run/kata-containers/sandbox/shm").addOptions("size=1048576").build();
+        try (TtrpcClient client = TtrpcClient.connect(new Endpoint.UnixPath(socket))) {
+            client.blockingCall(AgentFixture.SERVICE, "CreateSandbox", CreateSandboxRequest.newBuilder().setSandboxId("sb")
+                    .setHostname("pod").addStorages(shm).build(), com.google.protobuf.Empty.parser(), CallOptions.DEFAULT);
+        }
+        assertThat(AgentFixture.mountsUnder(state)).as("the shm and the sandbox's two namespaces").hasSize(3);
+        agent.destroyForcibly();
+        agent.waitFor();
+        Files.delete(socket);
+        assertThat(AgentFixture.mountsUnder(state)).hasSize(3);
+
+        agent = startAgent(socket, state, cgroupParent);
+        assertThat(AgentFixture.mountsUnder(state)).as("agent log: %s", log()).isEmpty();
+        agent.destroy();
+        assertThat(agent.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private Process startAgent(Path socket, Path state, String cgroupParent) throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process started = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-Dlogback.configurationFile=" + Path.of("src/main/config/logback.xml").toAbsolutePath(),
+                "-cp", System.getProperty("java.class.path"), GuestAgentMain.class.getName(),
+                "--host-mode", "--listen", "unix://" + socket, "--state-dir", state.toString(), "--cgroup-parent", cgroupParent)
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile())).start();
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(socket) || !started.isAlive());
+        assertThat(started.isAlive()).as("agent log: %s", log()).isTrue();
+        return started;
     }
 
     private String log() throws Exception {

@@ -3,6 +3,7 @@ package dev.katashim.agent.guest;
 import com.google.protobuf.ByteString;
 import dev.katashim.agent.guest.support.AgentFixture;
 import dev.katashim.agent.guest.support.Specs;
+import dev.katashim.agent.guest.support.TestRootfs;
 import dev.katashim.protocols.kata.agent.Box;
 import dev.katashim.protocols.kata.agent.CheckRequest;
 import dev.katashim.protocols.kata.agent.CopyFileRequest;
@@ -12,11 +13,7 @@ import dev.katashim.protocols.kata.agent.DestroySandboxRequest;
 import dev.katashim.protocols.kata.agent.GuestDetailsRequest;
 import dev.katashim.protocols.kata.agent.GuestDetailsResponse;
 import dev.katashim.protocols.kata.agent.PauseContainerRequest;
-import dev.katashim.protocols.kata.agent.RemoveContainerRequest;
-import dev.katashim.protocols.kata.agent.StartContainerRequest;
-import dev.katashim.protocols.kata.agent.Storage;
 import dev.katashim.protocols.kata.agent.VersionCheckResponse;
-import dev.katashim.sys.MountTable;
 import dev.katashim.ttrpc.client.CallOptions;
 import dev.katashim.ttrpc.status.StatusCode;
 import org.junit.jupiter.api.AfterAll;
@@ -79,30 +76,17 @@ class SandboxTest {
     }
 
     @Test
-    void aContainerRootfsCanComeFromAStorageMountedByTheAgent() throws Exception {
-        Path mountPoint = agent.dir.resolve("shared/mnt-rootfs");
-        Storage bind = Storage.newBuilder().setDriver("local").setFstype("bind").setSource(agent.rootfs.toString())
-                .setMountPoint(mountPoint.toString()).build();
-        agent.call("CreateContainer", CreateContainerRequest.newBuilder().setContainerId("st").setExecId("st").addStorages(bind)
-                .setOCI(Specs.busybox(mountPoint, "cat", "/etc/passwd")).build());
-        assertThat(mounted(mountPoint)).isTrue();
-        agent.call("StartContainer", StartContainerRequest.newBuilder().setContainerId("st").build());
+    void aRootfsInTheSharedDirectoryIsFoundByItsGuestPath() throws Exception {
+        // Where the shim puts a container's rootfs: /run/kata-containers/shared/containers/<id>/rootfs
+        TestRootfs.create(agent.guestPath("/run/kata-containers/shared/containers/st/rootfs"));
+        agent.createAndStart("st", Specs.busybox(Path.of("/run/kata-containers/shared/containers/st/rootfs"), "cat", "/etc/passwd").build());
         assertThat(agent.readAll("ReadStdout", "st", "st")).startsWith("root:x:0:0:");
         assertThat(agent.await("st", "st")).isZero();
 
-        agent.call("RemoveContainer", RemoveContainerRequest.newBuilder().setContainerId("st").build());
-        assertThat(mounted(mountPoint)).as("the storage is unmounted with its container").isFalse();
-
-        Storage missing = Storage.newBuilder().setFstype("bind").setSource(agent.dir.resolve("nothing").toString())
-                .setMountPoint(agent.dir.resolve("shared/mnt2").toString()).build();
-        var e = agent.failure("CreateContainer", CreateContainerRequest.newBuilder().setContainerId("st2").addStorages(missing)
-                .setOCI(Specs.busybox(agent.dir.resolve("shared/mnt2"), "true")).build());
-        assertThat(e.code()).isEqualTo(StatusCode.INTERNAL);
-        assertThat(e.getMessage()).contains("mount " + agent.dir.resolve("nothing"));
-    }
-
-    private static boolean mounted(Path mountPoint) throws Exception {
-        return MountTable.ofThisProcess().isMountPoint(mountPoint);
+        var e = agent.failure("CreateContainer", CreateContainerRequest.newBuilder().setContainerId("st2")
+                .setOCI(Specs.busybox(Path.of("/run/kata-containers/shared/containers/st2/rootfs"), "true")).build());
+        assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+        assertThat(e.getMessage()).contains("is not a directory (not shared or not mounted?)");
     }
 
     @Test

@@ -1,25 +1,30 @@
 package dev.katashim.agent.guest.container;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.katashim.agent.guest.AgentStatus;
 import dev.katashim.agent.guest.oci.RuntimeSpecJson;
 import dev.katashim.agent.guest.process.ContainerProcess;
 import dev.katashim.agent.guest.process.ProcessLauncher;
+import dev.katashim.agent.guest.process.TerminalIo;
+import dev.katashim.agent.guest.process.WindowSize;
+import dev.katashim.agent.guest.process.WindowSizeGate;
 import dev.katashim.agent.guest.runc.Runc;
 import dev.katashim.agent.guest.runc.RuncException;
-import dev.katashim.agent.guest.storage.MountedStorage;
+import dev.katashim.agent.guest.sandbox.ContainerNamespaces;
+import dev.katashim.protocols.kata.agent.Box;
 import dev.katashim.protocols.kata.agent.LinuxResources;
 import dev.katashim.protocols.kata.agent.Process;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,36 +34,57 @@ import java.util.function.Consumer;
 /**
  * One container and its processes: the state machine Created → Running ⇄ Paused → Stopped, each
  * transition done with runc. Invalid transitions answer FAILED_PRECONDITION naming the state.
+ * runc runs detached: the agent reaps the processes, looks at the cgroup's OOM kills when one
+ * ends, and deletes the container from runc when its init has ended.
  */
 public final class Container {
     private static final Logger log = LoggerFactory.getLogger(Container.class);
     private static final int SIGKILL = 9;
     private static final int SIGTERM = 15;
 
+    /**
+     * What a container is made of.
+     *
+     * @param config          its config.json (written to the bundle already)
+     * @param storages        the mount points of the sandbox storages it holds a reference to
+     * @param pidNamespaceOf  the container whose pid namespace it joins when it starts, or null for a new one
+     * @param cgroupDirs      its cgroup in every hierarchy, for its OOM kills
+     */
+    public record Definition(String id, String initExecId, Bundle bundle, ObjectNode config, List<String> storages,
+                             Container pidNamespaceOf, List<Path> cgroupDirs) {
+        public Definition {
+            storages = List.copyOf(storages);
+            cgroupDirs = List.copyOf(cgroupDirs);
+        }
+    }
+
     private final String id;
     private final String initExecId;
     private final Bundle bundle;
-    private final boolean initTerminal;
-    private final List<MountedStorage> storages;
+    private final ObjectNode config;
+    private final List<String> storages;
+    private final Container pidNamespaceOf;
     private final Runc runc;
     private final Path consoleDir;
     private final Consumer<String> oomListener;
+    private final OomKills oomKills;
     private final Map<String, ContainerProcess> processes = new LinkedHashMap<>();
     private final CompletableFuture<Integer> initExit = new CompletableFuture<>();
     private ContainerState state = new ContainerState.Created();
-    private OomWatcher oomWatcher;
+    private boolean starting;
     private int consoleCounter;
 
-    public Container(String id, String initExecId, Bundle bundle, boolean initTerminal, List<MountedStorage> storages,
-                     Runc runc, Path consoleDir, Consumer<String> oomListener) {
-        this.id = id;
-        this.initExecId = initExecId;
-        this.bundle = bundle;
-        this.initTerminal = initTerminal;
-        this.storages = List.copyOf(storages);
+    public Container(Definition definition, Runc runc, Path consoleDir, Consumer<String> oomListener) {
+        this.id = definition.id();
+        this.initExecId = definition.initExecId();
+        this.bundle = definition.bundle();
+        this.config = definition.config();
+        this.storages = definition.storages();
+        this.pidNamespaceOf = definition.pidNamespaceOf();
         this.runc = runc;
         this.consoleDir = consoleDir;
         this.oomListener = oomListener;
+        this.oomKills = new OomKills(definition.cgroupDirs());
     }
 
     public String id() {
@@ -69,7 +95,8 @@ public final class Container {
         return bundle;
     }
 
-    public List<MountedStorage> storages() {
+    /** The sandbox storages (by mount point) this container holds. */
+    public List<String> storages() {
         return storages;
     }
 
@@ -77,40 +104,100 @@ public final class Container {
         return state;
     }
 
-    /** Runs the container's init process ({@code runc run}). */
+    /** The host pid of the running (or paused) init; FAILED_PRECONDITION otherwise. */
+    public synchronized long runningInitPid() {
+        return switch (state) {
+            case ContainerState.Running running -> running.init().pid();
+            case ContainerState.Paused paused -> paused.init().pid();
+            default -> throw AgentStatus.precondition("container " + AgentStatus.quote(id) + " is " + state.name() + ", not running");
+        };
+    }
+
+    /**
+     * Runs the container's init process. A terminal without a console size is created first and
+     * started once its window size is known ({@link WindowSizeGate}); anything else runs at once.
+     */
     public void start() throws InterruptedException {
         synchronized (this) {
-            if (!(state instanceof ContainerState.Created)) {
-                throw AgentStatus.precondition("container " + AgentStatus.quote(id) + " is " + state.name() + ", not created: it cannot be started");
+            if (!(state instanceof ContainerState.Created) || starting) {
+                throw AgentStatus.precondition("container " + AgentStatus.quote(id) + " is "
+                        + (starting ? "starting" : state.name()) + ", not created: it cannot be started");
+            }
+            starting = true;
+        }
+        try {
+            startInit();
+        } finally {
+            synchronized (this) {
+                starting = false;
             }
         }
-        Path console = initTerminal ? nextConsoleSocket() : null;
+    }
+
+    private void startInit() throws InterruptedException {
+        if (pidNamespaceOf != null) {
+            long pid;
+            try {
+                pid = pidNamespaceOf.runningInitPid();
+            } catch (RuntimeException e) {
+                throw AgentStatus.precondition("container " + AgentStatus.quote(id) + " shares the pid namespace of the sandbox's first container "
+                        + AgentStatus.quote(pidNamespaceOf.id()) + ", which does not run: " + e.getMessage());
+            }
+            ContainerNamespaces.usePidNamespace(config, "/proc/" + pid + "/ns/pid");
+            Runc.writeJson(bundle.configJson(), config);
+        }
+        JsonNode process = config.path("process");
+        boolean terminal = process.path("terminal").asBoolean(false);
+        boolean waitForSize = terminal && !process.has("consoleSize");
+        String name = "ctr-" + id;
+        Path pidFile = bundle.pidFile(initExecId);
+        Path logFile = bundle.runcLog(initExecId);
         ProcessLauncher.Launched launched;
         try {
-            launched = ProcessLauncher.launch(runc.run(id, bundle.dir(), bundle.pidFile(initExecId), bundle.runcLog(initExecId), console),
-                    "ctr-" + id, bundle.pidFile(initExecId), bundle.runcLog(initExecId), console);
+            if (terminal) {
+                Path console = nextConsoleSocket();
+                ProcessBuilder command = waitForSize ? runc.create(id, bundle.dir(), pidFile, logFile, console)
+                        : runc.run(id, bundle.dir(), pidFile, logFile, console);
+                launched = ProcessLauncher.withTerminal(command, name, pidFile, logFile, console, TerminalIo.unattached(name), waitForSize);
+            } else {
+                launched = ProcessLauncher.withPipes(runc.run(id, bundle.dir(), pidFile, logFile, null), name, pidFile, logFile, false);
+            }
         } catch (ProcessLauncher.LaunchException e) {
+            deleteFromRunc();
             throw AgentStatus.internal("cannot start container " + AgentStatus.quote(id) + ": " + e.getMessage());
         }
-        ContainerProcess init = new ContainerProcess(initExecId, true, launched);
+        ContainerProcess init = ContainerProcess.running(initExecId, true, launched);
+        if (waitForSize) {
+            long initPid = launched.pid();
+            init.holdUntilWindowSize(WindowSizeGate.hold(name, WindowSizeGate.GRACE, size -> startCreated(initPid)));
+        }
         synchronized (this) {
             processes.put(initExecId, init);
             state = new ContainerState.Running(init);
         }
-        init.exit().whenComplete((status, failure) -> initEnded(init, status == null ? 255 : status));
-        oomWatcher = OomWatcher.start(runc, id, oomListener);
-        log.info("container {} started, init pid {}", id, init.pid());
+        init.exit().whenComplete((status, failure) -> initEnded(status));
+        log.info("container {} started, init pid {}{}", id, init.pid(), waitForSize ? " (waiting for its window size)" : "");
     }
 
-    private void initEnded(ContainerProcess init, int status) {
-        if (init.detached()) {
-            // A foreground runc destroys the container when its init ends; a detached one leaves that to us.
+    /** The gate of a created terminal container opened: its process runs now. */
+    private void startCreated(long pid) throws RuncException, InterruptedException {
+        try {
+            runc.start(id);
+            ProcessLauncher.awaitExec(pid);
+        } catch (RuncException e) {
+            log.warn("container {}: runc start failed, killing it: {}", id, e.getMessage());
             try {
-                runc.delete(id, true);
-            } catch (RuncException e) {
-                log.warn("runc delete of ended container {}: {}", id, e.getMessage());
+                runc.kill(id, SIGKILL, true);
+            } catch (RuncException again) {
+                log.warn("container {}: {}", id, again.getMessage());
             }
+            throw e;
         }
+    }
+
+    private void initEnded(int status) {
+        reportOomKills(); // before runc delete takes the cgroup away
+        deleteFromRunc();
         synchronized (this) {
             state = new ContainerState.Stopped(status);
         }
@@ -118,7 +205,19 @@ public final class Container {
         log.info("container {} init exited with status {}", id, status);
     }
 
-    /** Runs another process in the running container ({@code runc exec}). */
+    /** Reports the OOM kills of the container's cgroup not reported yet, one event each. */
+    public void reportOomKills() {
+        int kills = oomKills.takeNew();
+        for (int i = 0; i < kills; i++) {
+            log.info("container {}: a process was OOM-killed (its cgroup hit its memory limit)", id);
+            oomListener.accept(id);
+        }
+    }
+
+    /**
+     * Runs another process in the running container ({@code runc exec}). A terminal without a
+     * console size is made when its window size is known ({@link WindowSizeGate}).
+     */
     public ContainerProcess exec(String execId, Process spec) throws InterruptedException {
         synchronized (this) {
             if (!(state instanceof ContainerState.Running)) {
@@ -130,28 +229,71 @@ public final class Container {
             // Reserve the id while runc starts it.
             processes.put(execId, null);
         }
+        String name = "exec-" + id + "-" + execId;
+        ContainerProcess process;
         try {
-            Runc.writeJson(bundle.processJson(execId), RuntimeSpecJson.process(spec));
-            Path console = spec.getTerminal() ? nextConsoleSocket() : null;
-            ProcessLauncher.Launched launched = ProcessLauncher.launch(
-                    runc.exec(id, bundle.processJson(execId), bundle.pidFile(execId), bundle.runcLog(execId), console),
-                    "exec-" + id + "-" + execId, bundle.pidFile(execId), bundle.runcLog(execId), console);
-            ContainerProcess process = new ContainerProcess(execId, false, launched);
-            synchronized (this) {
-                processes.put(execId, process);
+            if (spec.getTerminal() && !hasConsoleSize(spec)) {
+                process = new ContainerProcess(execId, false, TerminalIo.unattached(name));
+                ContainerProcess held = process;
+                process.holdUntilWindowSize(WindowSizeGate.hold(name, WindowSizeGate.GRACE, size -> launchHeldExec(held, spec, size)));
+            } else {
+                process = ContainerProcess.running(execId, false, launchExec(execId, spec,
+                        spec.getTerminal() ? TerminalIo.unattached(name) : null));
             }
-            return process;
         } catch (ProcessLauncher.LaunchException e) {
-            synchronized (this) {
-                processes.remove(execId);
-            }
+            forget(execId);
             throw AgentStatus.internal("cannot exec " + AgentStatus.quote(execId) + " in container " + AgentStatus.quote(id) + ": " + e.getMessage());
         } catch (RuntimeException | InterruptedException e) {
-            synchronized (this) {
-                processes.remove(execId);
-            }
+            forget(execId);
             throw e;
         }
+        synchronized (this) {
+            processes.put(execId, process);
+        }
+        process.exit().whenComplete((status, failure) -> reportOomKills());
+        return process;
+    }
+
+    private ProcessLauncher.Launched launchExec(String execId, Process spec, TerminalIo terminal)
+            throws ProcessLauncher.LaunchException, InterruptedException {
+        Runc.writeJson(bundle.processJson(execId), RuntimeSpecJson.process(spec));
+        String name = "exec-" + id + "-" + execId;
+        Path pidFile = bundle.pidFile(execId);
+        Path logFile = bundle.runcLog(execId);
+        if (terminal == null) {
+            return ProcessLauncher.withPipes(runc.exec(id, bundle.processJson(execId), pidFile, logFile, null), name, pidFile, logFile, false);
+        }
+        Path console = nextConsoleSocket();
+        return ProcessLauncher.withTerminal(runc.exec(id, bundle.processJson(execId), pidFile, logFile, console),
+                name, pidFile, logFile, console, terminal, false);
+    }
+
+    /** The gate of a waiting exec opened: make it, of the size that arrived. */
+    private void launchHeldExec(ContainerProcess process, Process spec, Optional<WindowSize> size) throws InterruptedException {
+        Process sized = size.map(s -> spec.toBuilder().setConsoleSize(Box.newBuilder().setHeight(s.rows()).setWidth(s.columns())).build())
+                .orElse(spec);
+        TerminalIo terminal = (TerminalIo) process.io();
+        try {
+            if (!(state() instanceof ContainerState.Running)) {
+                throw new ProcessLauncher.LaunchException("container " + AgentStatus.quote(id) + " is " + state().name());
+            }
+            process.ran(launchExec(process.execId(), sized, terminal));
+            log.info("exec {} in container {}: pid {}", process.execId(), id, process.pid());
+        } catch (ProcessLauncher.LaunchException e) {
+            String why = "cannot exec " + AgentStatus.quote(process.execId()) + " in container " + AgentStatus.quote(id) + ": " + e.getMessage();
+            // The shim's ExecProcess was answered already: the process's output and status tell.
+            terminal.fail(why);
+            process.neverRan(ContainerProcess.NEVER_RAN);
+            throw AgentStatus.internal(why);
+        }
+    }
+
+    private static boolean hasConsoleSize(Process spec) {
+        return spec.hasConsoleSize() && (spec.getConsoleSize().getHeight() > 0 || spec.getConsoleSize().getWidth() > 0);
+    }
+
+    private synchronized void forget(String execId) {
+        processes.remove(execId);
     }
 
     /** The init process ("" or the init's exec id) or an exec; NOT_FOUND otherwise. */
@@ -198,14 +340,14 @@ public final class Container {
      * Kata's runtime encodes "all"); SIGTERM to an init without a handler for it becomes SIGKILL
      * (pid 1 of a namespace ignores unhandled signals). A process that is gone is no error.
      */
-    public void signal(String execId, int signal) throws IOException, RuncException {
+    public void signal(String execId, int signal) throws java.io.IOException, RuncException {
         boolean all = execId.isEmpty() && signal == SIGKILL;
         ContainerState current = state();
         if (current instanceof ContainerState.Created) {
             if (isInit(execId) && (signal == SIGKILL || signal == SIGTERM)) {
                 // Never started: nothing to signal, but a waiter must learn it is over.
                 synchronized (this) {
-                    if (state instanceof ContainerState.Created) {
+                    if (state instanceof ContainerState.Created && !starting) {
                         state = new ContainerState.Stopped(128 + signal);
                         initExit.complete(128 + signal);
                         return;
@@ -222,6 +364,7 @@ public final class Container {
             }
         }
         if (all) {
+            cancelHeldStarts();
             try {
                 runc.kill(id, SIGKILL, true);
             } catch (RuncException e) {
@@ -232,6 +375,7 @@ public final class Container {
             return;
         }
         ContainerProcess process = process(execId);
+        process.startIfHeld(); // a signal is for a process that runs
         int effective = signal;
         if (process.init() && signal == SIGTERM && !process.handles(SIGTERM)) {
             effective = SIGKILL;
@@ -291,6 +435,7 @@ public final class Container {
      */
     public void kill(Duration timeout) throws InterruptedException {
         ContainerState current = state();
+        cancelHeldStarts();
         if (current instanceof ContainerState.Paused) {
             try {
                 runc.resume(id); // a frozen cgroup would hold SIGKILL back
@@ -321,16 +466,7 @@ public final class Container {
             }
             initExit.complete(128 + SIGKILL);
         }
-        if (oomWatcher != null) {
-            oomWatcher.stop();
-        }
-        try {
-            runc.delete(id, true);
-        } catch (RuncException e) {
-            if (!e.containerMissing()) {
-                log.warn("runc delete of container {}: {}", id, e.getMessage());
-            }
-        }
+        deleteFromRunc();
         List<ContainerProcess> all;
         synchronized (this) {
             all = new ArrayList<>(processes.values());
@@ -339,6 +475,30 @@ public final class Container {
         for (ContainerProcess process : all) {
             if (process != null) {
                 process.io().discard();
+            }
+        }
+    }
+
+    /** Processes still waiting for their window size will not start: they end as killed. */
+    private void cancelHeldStarts() {
+        List<ContainerProcess> all;
+        synchronized (this) {
+            all = new ArrayList<>(processes.values());
+        }
+        for (ContainerProcess process : all) {
+            if (process != null && process.cancelStart() && process.pid() <= 0) {
+                process.io().discard();
+                process.neverRan(128 + SIGKILL);
+            }
+        }
+    }
+
+    private void deleteFromRunc() {
+        try {
+            runc.delete(id, true);
+        } catch (RuncException e) {
+            if (!e.containerMissing()) {
+                log.warn("runc delete of container {}: {}", id, e.getMessage());
             }
         }
     }

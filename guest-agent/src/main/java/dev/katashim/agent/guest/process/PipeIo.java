@@ -1,29 +1,31 @@
 package dev.katashim.agent.guest.process;
 
+import dev.katashim.agent.guest.sys.Libc;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 
 /**
- * Stdio through pipes: {@code runc run}/{@code runc exec} hand their own stdin, stdout and stderr
- * to the container process, so the pipes of the runc child are the container's.
+ * Stdio through pipes the agent made itself: runc hands its stdin, stdout and stderr on to the
+ * container process, and this side keeps the other ends for as long as the process writes, well
+ * after runc (detached) has exited. Each output end is read on its own platform thread (a native
+ * read pins it) and closed by that thread at end of file.
  */
 public final class PipeIo implements ProcessIo {
-    private final OutputStream stdin;
+    private final int stdin;
     private final OutputBuffer stdout = new OutputBuffer();
     private final OutputBuffer stderr = new OutputBuffer();
     private final Object stdinLock = new Object();
-    private volatile boolean stdinClosed;
+    private boolean stdinClosed;
 
-    private PipeIo(OutputStream stdin) {
+    private PipeIo(int stdin) {
         this.stdin = stdin;
     }
 
-    /** Starts pumping the process's stdout and stderr into buffers. */
-    public static PipeIo attach(Process process, String name) {
-        PipeIo io = new PipeIo(process.getOutputStream());
-        OutputPump.start(name + "-stdout", process.getInputStream(), io.stdout);
-        OutputPump.start(name + "-stderr", process.getErrorStream(), io.stderr);
+    /** Takes over the agent's ends of the three pipes and starts pumping the outputs into buffers. */
+    public static PipeIo attach(int stdinWriteEnd, int stdoutReadEnd, int stderrReadEnd, String name) {
+        PipeIo io = new PipeIo(stdinWriteEnd);
+        OutputPump.start(name + "-stdout", stdoutReadEnd, io.stdout);
+        OutputPump.start(name + "-stderr", stderrReadEnd, io.stderr);
         return io;
     }
 
@@ -43,18 +45,17 @@ public final class PipeIo implements ProcessIo {
             if (stdinClosed) {
                 throw new IOException("stdin is closed");
             }
-            stdin.write(data);
-            stdin.flush();
+            Libc.writeFully(stdin, data, 0, data.length);
             return data.length;
         }
     }
 
     @Override
-    public void closeStdin() throws IOException {
+    public void closeStdin() {
         synchronized (stdinLock) {
             if (!stdinClosed) {
                 stdinClosed = true;
-                stdin.close();
+                Libc.close(stdin);
             }
         }
     }
@@ -73,30 +74,27 @@ public final class PipeIo implements ProcessIo {
     public void discard() {
         stdout.discard();
         stderr.discard();
-        try {
-            closeStdin();
-        } catch (IOException ignored) {
-            // the process is gone; its pipe may be broken already
-        }
+        closeStdin();
     }
 
-    /** Copies one stream into a buffer on its own thread, until end of file. */
+    /** Copies one pipe into a buffer until end of file, then closes the pipe. */
     static final class OutputPump {
         private OutputPump() {
         }
 
-        static void start(String name, InputStream in, OutputBuffer out) {
+        static void start(String name, int fd, OutputBuffer out) {
             Thread.ofPlatform().daemon().name(name).start(() -> {
                 byte[] chunk = new byte[32 * 1024];
-                try (in) {
+                try {
                     int n;
-                    while ((n = in.read(chunk)) >= 0) {
+                    while ((n = Libc.read(fd, chunk)) > 0) {
                         out.append(chunk, 0, n);
                     }
                 } catch (IOException | InterruptedException e) {
-                    // the pipe closed under us (process removed): the stream ends here
+                    // the stream ends here
                 } finally {
                     out.end();
+                    Libc.close(fd);
                 }
             });
         }

@@ -2,6 +2,7 @@ package dev.katashim.agent.guest.process;
 
 import dev.katashim.agent.guest.runc.RuncLog;
 import dev.katashim.agent.guest.sys.Libc;
+import dev.katashim.agent.guest.sys.Pipe;
 
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -11,34 +12,36 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
- * Starts a container process with runc and returns once it really runs, or fails with runc's
- * reason. Two ways, both leaving the reaping to this JVM:
+ * Starts a container process with a detached runc ({@code run -d}, {@code create},
+ * {@code exec -d}) and returns once runc has made it, or fails with runc's reason. runc exits
+ * right away and leaves the process to this JVM, its child subreaper (see
+ * {@link Libc#becomeChildSubreaper()}), which reaps it with waitpid(2): so the agent, not runc,
+ * decides when a container is deleted (after a last look at its cgroup, for OOM kills).
  * <ul>
- *   <li>stdio through pipes: {@code runc run}/{@code exec} in the foreground. runc stays the
- *       JVM's child for the process's whole life and exits with its status; the process runs once
- *       runc wrote its pid file.</li>
- *   <li>a terminal: runc only hands out the pty on a console socket when it detaches, so
- *       {@code runc ... --detach --console-socket}; the process is orphaned to this JVM (a child
- *       subreaper, see {@link Libc#becomeChildSubreaper()}) and reaped here with waitpid(2).</li>
+ *   <li>stdio through pipes the agent made ({@link PipeIo}), handed to runc by path: runc passes
+ *       them on to the process;</li>
+ *   <li>a terminal: runc sends the pty master on a console socket ({@link TerminalIo}).</li>
  * </ul>
  */
 public final class ProcessLauncher {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration EXEC_TIMEOUT = Duration.ofSeconds(5);
     private static final File DEV_NULL = new File("/dev/null");
+    /** The name runc's init has until it exec's the process ({@code runc:[2:INIT]}). */
+    private static final String RUNC_INIT = "runc:[";
 
     private ProcessLauncher() {
     }
 
-    /**
-     * A process that runs: its stdio, host pid and exit status to come.
-     *
-     * @param detached whether runc left it (runc then keeps its state until {@code runc delete})
-     */
-    public record Launched(ProcessIo io, long pid, CompletableFuture<Integer> exit, boolean detached) {
+    /** A process runc made: its stdio, host pid and exit status to come (the process's: 128+signal when killed). */
+    public record Launched(ProcessIo io, long pid, CompletableFuture<Integer> exit) {
     }
 
     /** Why a process did not start, in runc's words. */
@@ -49,84 +52,132 @@ public final class ProcessLauncher {
     }
 
     /**
-     * @param consoleSocket where runc sends the terminal (the builder must already name it, with
-     *                      --detach), or null for stdio through pipes
+     * Runs a detached runc command whose process gets pipes for stdio.
+     *
+     * @param created whether runc only creates the process ({@code runc create}); else this
+     *                returns once runc's init has become the container's process ({@link #awaitExec})
      */
-    public static Launched launch(ProcessBuilder builder, String name, Path pidFile, Path logFile, Path consoleSocket)
+    public static Launched withPipes(ProcessBuilder runc, String name, Path pidFile, Path logFile, boolean created)
             throws LaunchException, InterruptedException {
+        clear(pidFile);
+        List<Integer> ours = new ArrayList<>();
+        List<Integer> theirs = new ArrayList<>();
         try {
-            Files.deleteIfExists(pidFile);
+            Pipe stdin = Pipe.open();
+            ours.add(stdin.writeEnd());
+            theirs.add(stdin.readEnd());
+            Pipe stdout = Pipe.open();
+            ours.add(stdout.readEnd());
+            theirs.add(stdout.writeEnd());
+            Pipe stderr = Pipe.open();
+            ours.add(stderr.readEnd());
+            theirs.add(stderr.writeEnd());
+            runc.redirectInput(ProcessBuilder.Redirect.from(Pipe.path(stdin.readEnd())))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(Pipe.path(stdout.writeEnd())))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(Pipe.path(stderr.writeEnd())));
         } catch (IOException e) {
-            throw new LaunchException("cannot clear " + pidFile + ": " + e.getMessage());
+            ours.forEach(Libc::close);
+            theirs.forEach(Libc::close);
+            throw new LaunchException("cannot make the pipes of " + name + ": " + e.getMessage());
         }
-        return consoleSocket == null
-                ? launchWithPipes(builder, name, pidFile, logFile)
-                : launchWithTerminal(builder, name, pidFile, logFile, consoleSocket);
-    }
-
-    private static Launched launchWithPipes(ProcessBuilder builder, String name, Path pidFile, Path logFile)
-            throws LaunchException, InterruptedException {
-        Process runc = start(builder.redirectInput(ProcessBuilder.Redirect.PIPE)
-                .redirectOutput(ProcessBuilder.Redirect.PIPE)
-                .redirectError(ProcessBuilder.Redirect.PIPE));
-        PipeIo io = PipeIo.attach(runc, name);
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        Process process;
         try {
-            while (true) {
-                long pid = readPid(pidFile);
-                if (pid > 0) {
-                    return new Launched(io, pid, runc.onExit().thenApply(Process::exitValue), false);
-                }
-                if (runc.waitFor(5, TimeUnit.MILLISECONDS)) {
-                    pid = readPid(pidFile); // it may have run and ended already
-                    if (pid > 0) {
-                        return new Launched(io, pid, CompletableFuture.completedFuture(runc.exitValue()), false);
-                    }
-                    io.discard();
-                    throw failed(runc.exitValue(), logFile);
-                }
-                if (System.nanoTime() > deadline) {
-                    runc.destroyForcibly();
-                    runc.waitFor();
-                    io.discard();
-                    throw new LaunchException(name + " did not start within " + START_TIMEOUT.toSeconds() + " s");
-                }
+            process = start(runc);
+        } finally {
+            theirs.forEach(Libc::close); // the child has them now (or never will)
+        }
+        PipeIo io = PipeIo.attach(ours.get(0), ours.get(1), ours.get(2), name);
+        try {
+            long pid = awaitDetach(process, name, pidFile, logFile, () -> "");
+            Launched launched = new Launched(io, pid, reap(pid, name));
+            if (!created) {
+                awaitExec(pid);
             }
-        } catch (InterruptedException e) {
-            runc.destroyForcibly();
+            return launched;
+        } catch (LaunchException | InterruptedException e) {
             io.discard();
             throw e;
         }
     }
 
-    private static Launched launchWithTerminal(ProcessBuilder builder, String name, Path pidFile, Path logFile,
-                                               Path consoleSocketPath) throws LaunchException, InterruptedException {
-        try (ConsoleSocket console = ConsoleSocket.listen(consoleSocketPath)) {
-            Process runc = start(builder.redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
+    /**
+     * Runs a detached runc command with {@code --console-socket consoleSocket}; the master it
+     * sends is attached to {@code terminal}. {@code created} as for {@link #withPipes}.
+     */
+    public static Launched withTerminal(ProcessBuilder runc, String name, Path pidFile, Path logFile, Path consoleSocket,
+                                        TerminalIo terminal, boolean created) throws LaunchException, InterruptedException {
+        clear(pidFile);
+        try (ConsoleSocket console = ConsoleSocket.listen(consoleSocket)) {
+            Process process = start(runc.redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
                     .redirectOutput(ProcessBuilder.Redirect.PIPE)
                     .redirectErrorStream(true));
-            CompletableFuture<String> output = drain(runc.getInputStream());
+            CompletableFuture<String> output = drain(process.getInputStream());
             int master;
             try {
-                master = console.receiveMaster(runc, START_TIMEOUT);
+                master = console.receiveMaster(process, START_TIMEOUT);
             } catch (IOException e) {
-                runc.destroyForcibly();
-                runc.waitFor();
-                throw failed(runc.exitValue(), logFile, output.join(), e.getMessage());
+                process.destroyForcibly();
+                process.waitFor();
+                throw failed(logFile, soon(output), e.getMessage());
             }
+            long pid;
+            try {
+                pid = awaitDetach(process, name, pidFile, logFile, () -> soon(output));
+            } catch (LaunchException | InterruptedException e) {
+                Libc.close(master);
+                throw e;
+            }
+            terminal.attach(master);
+            Launched launched = new Launched(terminal, pid, reap(pid, name));
+            if (!created) {
+                awaitExec(pid);
+            }
+            return launched;
+        } catch (IOException e) {
+            throw new LaunchException("console socket " + consoleSocket + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Waits for a detached runc to exit; the pid it wrote, or its reason for failing (from its
+     * log, else its {@code output}, read only then: the process may hold runc's output open).
+     */
+    private static long awaitDetach(Process runc, String name, Path pidFile, Path logFile, Supplier<String> output)
+            throws LaunchException, InterruptedException {
+        try {
             if (!runc.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 runc.destroyForcibly();
                 runc.waitFor();
+                throw new LaunchException(name + " did not start within " + START_TIMEOUT.toSeconds() + " s");
             }
-            long pid = readPid(pidFile);
-            if (runc.exitValue() != 0 || pid <= 0) {
-                Libc.close(master);
-                throw failed(runc.exitValue(), logFile, output.join(), "runc exited with status " + runc.exitValue());
+        } catch (InterruptedException e) {
+            runc.destroyForcibly();
+            throw e;
+        }
+        long pid = readPid(pidFile);
+        if (runc.exitValue() != 0 || pid <= 0) {
+            throw failed(logFile, output.get(), "runc exited with status " + runc.exitValue());
+        }
+        return pid;
+    }
+
+    /**
+     * Waits (briefly) until runc's init has exec'd the container's process: a detached runc
+     * returns just before, and a signal sent meanwhile would meet runc's init instead (whose
+     * handlers differ: a TERM it catches would be lost on the process, pid 1 of its namespace).
+     */
+    public static void awaitExec(long pid) throws InterruptedException {
+        Path comm = Path.of("/proc", Long.toString(pid), "comm");
+        long deadline = System.nanoTime() + EXEC_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (!Files.readString(comm).startsWith(RUNC_INIT)) {
+                    return;
+                }
+            } catch (IOException gone) {
+                return;
             }
-            TerminalIo io = TerminalIo.attach(master, name);
-            return new Launched(io, pid, reap(pid, name), true);
-        } catch (IOException e) {
-            throw new LaunchException("console socket " + consoleSocketPath + ": " + e.getMessage());
+            Thread.sleep(1);
         }
     }
 
@@ -143,6 +194,14 @@ public final class ProcessLauncher {
         return exit;
     }
 
+    private static void clear(Path pidFile) throws LaunchException {
+        try {
+            Files.deleteIfExists(pidFile);
+        } catch (IOException e) {
+            throw new LaunchException("cannot clear " + pidFile + ": " + e.getMessage());
+        }
+    }
+
     private static Process start(ProcessBuilder builder) throws LaunchException {
         try {
             return builder.start();
@@ -151,12 +210,7 @@ public final class ProcessLauncher {
         }
     }
 
-    private static LaunchException failed(int status, Path logFile) {
-        String why = RuncLog.lastError(logFile);
-        return new LaunchException(why.isEmpty() ? "runc exited with status " + status : why);
-    }
-
-    private static LaunchException failed(int status, Path logFile, String output, String fallback) {
+    private static LaunchException failed(Path logFile, String output, String fallback) {
         String why = RuncLog.lastError(logFile);
         if (why.isEmpty()) {
             why = RuncLog.lastError(output);
@@ -171,6 +225,11 @@ public final class ProcessLauncher {
         } catch (IOException | NumberFormatException e) {
             return -1;
         }
+    }
+
+    /** What runc printed, waiting a little at most: a process it left behind may hold the pipe open. */
+    private static String soon(CompletableFuture<String> output) {
+        return output.completeOnTimeout("", 1, TimeUnit.SECONDS).join();
     }
 
     private static CompletableFuture<String> drain(InputStream in) {

@@ -18,9 +18,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The runc binary with this agent's own state root ({@code --root}). Long-lived processes
- * ({@code run}, {@code exec}, {@code events}) are returned as {@link ProcessBuilder}s for the
- * caller to start and own; everything else runs to completion here and throws
+ * The runc binary with this agent's own state root ({@code --root}). The commands that make a
+ * process ({@code run}, {@code create}, {@code exec}) are returned as {@link ProcessBuilder}s for
+ * the caller to start and own; everything else runs to completion here and throws
  * {@link RuncException} with runc's message when it fails.
  */
 public final class Runc {
@@ -58,38 +58,51 @@ public final class Runc {
     }
 
     /**
-     * {@code runc run} in the foreground: its exit status is the container's (128+signal if
-     * killed). With a console socket runc must detach ({@code -d}: runc refuses a console socket
-     * in the foreground); the container process is then left to the agent, its subreaper.
+     * {@code runc run --detach}: runc exits once the container's init runs and leaves it to the
+     * agent (its subreaper), which reaps it and deletes the container when it chooses. With a
+     * console socket runc sends the terminal's master there; else the process keeps runc's stdio.
      */
     public ProcessBuilder run(String id, Path bundle, Path pidFile, Path logFile, Path consoleSocket) {
+        return containerCommand("run", id, bundle, pidFile, logFile, consoleSocket);
+    }
+
+    /**
+     * {@code runc create}: as {@link #run}, but the init waits before exec'ing the container's
+     * process until {@link #start}; its pid, cgroup and terminal exist meanwhile.
+     */
+    public ProcessBuilder create(String id, Path bundle, Path pidFile, Path logFile, Path consoleSocket) {
+        return containerCommand("create", id, bundle, pidFile, logFile, consoleSocket);
+    }
+
+    private ProcessBuilder containerCommand(String verb, String id, Path bundle, Path pidFile, Path logFile, Path consoleSocket) {
         List<String> command = base(logFile);
-        command.addAll(List.of("run", "--bundle", bundle.toString(), "--pid-file", pidFile.toString()));
+        command.addAll(List.of(verb, "--bundle", bundle.toString(), "--pid-file", pidFile.toString()));
+        if (verb.equals("run")) {
+            command.add("--detach");
+        }
         if (noPivot) {
             command.add("--no-pivot");
         }
         if (consoleSocket != null) {
-            command.addAll(List.of("--detach", "--console-socket", consoleSocket.toString()));
+            command.addAll(List.of("--console-socket", consoleSocket.toString()));
         }
         command.add(id);
         return new ProcessBuilder(command).directory(bundle.toFile());
     }
 
-    /** {@code runc exec} with a process.json: in the foreground, or detached with a console socket (as {@link #run}). */
-    public ProcessBuilder exec(String id, Path processJson, Path pidFile, Path logFile, Path consoleSocket) {
-        List<String> command = base(logFile);
-        command.addAll(List.of("exec", "--process", processJson.toString(), "--pid-file", pidFile.toString()));
-        if (consoleSocket != null) {
-            command.addAll(List.of("--detach", "--console-socket", consoleSocket.toString()));
-        }
-        command.add(id);
-        return new ProcessBuilder(command);
+    /** Lets a {@link #create created} container's init exec its process. */
+    public void start(String id) throws RuncException {
+        call("runc start " + id, List.of("start", id));
     }
 
-    /** {@code runc events <id>}: a JSON object a line (OOM notifications among them) until the container ends. */
-    public ProcessBuilder events(String id) {
-        List<String> command = base(null);
-        command.addAll(List.of("events", id));
+    /** {@code runc exec --detach} with a process.json (stdio or console socket as for {@link #run}). */
+    public ProcessBuilder exec(String id, Path processJson, Path pidFile, Path logFile, Path consoleSocket) {
+        List<String> command = base(logFile);
+        command.addAll(List.of("exec", "--detach", "--process", processJson.toString(), "--pid-file", pidFile.toString()));
+        if (consoleSocket != null) {
+            command.addAll(List.of("--console-socket", consoleSocket.toString()));
+        }
+        command.add(id);
         return new ProcessBuilder(command);
     }
 

@@ -34,6 +34,12 @@ public record CgroupParent(String path) {
         return path + "/" + containerId;
     }
 
+    /** Where a container's cgroup is (or will be) in every mounted hierarchy. */
+    public List<Path> containerDirectories(String containerId) {
+        String relative = forContainer(containerId).substring(1);
+        return hierarchyMounts().stream().map(mount -> mount.resolve(relative)).toList();
+    }
+
     /** Every directory that is this parent in a mounted cgroup hierarchy. */
     public List<Path> directories() {
         List<Path> dirs = new ArrayList<>();

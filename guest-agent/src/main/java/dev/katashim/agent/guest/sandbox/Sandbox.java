@@ -2,9 +2,6 @@ package dev.katashim.agent.guest.sandbox;
 
 import dev.katashim.agent.guest.AgentStatus;
 import dev.katashim.agent.guest.container.Container;
-import dev.katashim.agent.guest.storage.MountedStorage;
-
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,15 +9,16 @@ import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * The sandbox this agent serves: its identity (set by CreateSandbox), its containers by id, the
- * storages mounted for the whole sandbox, and the OOM notifications waiting for GetOOMEvent.
+ * first of them (whose pid namespace others may share, as upstream's agent treats the first as the
+ * sandbox's infra container), and the OOM kills waiting for GetOOMEvent, one entry each.
  */
 public final class Sandbox {
     private final ConcurrentHashMap<String, Container> containers = new ConcurrentHashMap<>();
     private final LinkedBlockingQueue<String> oomEvents = new LinkedBlockingQueue<>();
-    private final List<MountedStorage> storages = new ArrayList<>();
     private String id = "";
     private String hostname = "";
     private boolean created;
+    private Container first;
 
     public synchronized boolean created() {
         return created;
@@ -34,29 +32,34 @@ public final class Sandbox {
         return hostname;
     }
 
-    public synchronized void markCreated(String sandboxId, String sandboxHostname, List<MountedStorage> mounted) {
+    public synchronized void markCreated(String sandboxId, String sandboxHostname) {
         this.id = sandboxId;
         this.hostname = sandboxHostname;
         this.created = true;
-        this.storages.addAll(mounted);
     }
 
-    /** Forgets the sandbox identity and hands back its storages for unmounting. */
-    public synchronized List<MountedStorage> markDestroyed() {
-        List<MountedStorage> mounted = List.copyOf(storages);
-        storages.clear();
+    /** Forgets the sandbox: its identity, its first container and the OOM kills not fetched. */
+    public synchronized void markDestroyed() {
         created = false;
         id = "";
         hostname = "";
+        first = null;
         oomEvents.clear();
-        return mounted;
     }
 
     /** Adds a container; ALREADY_EXISTS if the id is taken. */
-    public void add(Container container) {
+    public synchronized void add(Container container) {
         if (containers.putIfAbsent(container.id(), container) != null) {
             throw AgentStatus.alreadyExists("container " + AgentStatus.quote(container.id()));
         }
+        if (first == null) {
+            first = container;
+        }
+    }
+
+    /** The sandbox's first container (its pid namespace is the one containers asking for sandbox_pidns join), or null. */
+    public synchronized Container first() {
+        return first;
     }
 
     /** Reserves an id before the slow part of creating a container. */

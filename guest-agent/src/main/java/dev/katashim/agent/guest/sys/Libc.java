@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * The few libc calls Java has no API for (Linux x86_64/aarch64, through the FFM API): signals
@@ -32,9 +30,8 @@ public final class Libc {
     private static final long TIOCSWINSZ = 0x5414;
     private static final int SUN_PATH_LENGTH = 108;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker LINKER = Native.LINKER;
+    private static final StructLayout CAPTURE = Native.CAPTURE;
 
     private static final MethodHandle KILL = function("kill", ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
     private static final MethodHandle SOCKET = function("socket", ValueLayout.JAVA_INT,
@@ -53,7 +50,8 @@ public final class Libc {
     private static final MethodHandle WRITE = function("write", ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG);
     private static final MethodHandle CLOSE = function("close", ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
-    private static final MethodHandle IOCTL_PTR = function("ioctl", ValueLayout.JAVA_INT,
+    // ioctl(2) is variadic: the linker must pass its third argument as a variadic one
+    private static final MethodHandle IOCTL_PTR = Native.variadic("ioctl", 2, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS);
     private static final MethodHandle SETTIMEOFDAY = function("settimeofday", ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.ADDRESS);
@@ -62,17 +60,12 @@ public final class Libc {
             Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
     private static final MethodHandle WAITPID = function("waitpid", ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
     private Libc() {
     }
 
     private static MethodHandle function(String name, ValueLayout result, ValueLayout... args) {
-        MemorySegment address = LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-        return LINKER.downcallHandle(address, FunctionDescriptor.of(result, args),
-                Linker.Option.captureCallState("errno"));
+        return Native.function(name, result, args);
     }
 
     /** Sends {@code signal} to {@code pid}; false if the process no longer exists (ESRCH). */
@@ -349,19 +342,10 @@ public final class Libc {
     }
 
     private static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+        return Native.errno(state);
     }
 
     private static IOException failure(String call, int errno) {
-        return new IOException(call + " failed: " + strerror(errno) + " (errno " + errno + ")");
-    }
-
-    private static String strerror(int errno) {
-        try {
-            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
-            return text.reinterpret(256).getString(0);
-        } catch (Throwable t) {
-            return "error";
-        }
+        return Native.failure(call, errno);
     }
 }

@@ -166,6 +166,7 @@ public final class AgentFixture implements AutoCloseable {
     }
 
     public void assertNoLeftovers() throws IOException, InterruptedException {
+        assertThat(mountsUnder(dir)).as("mounts left under %s", dir).isEmpty();
         assertThat(runcContainers()).as("containers left in runc's root").isEmpty();
         assertThat(cgroupDirs()).as("cgroups left under %s", cgroupParent).isEmpty();
         assertThat(processesMentioning(stateDir.toString())).as("runc processes left").isEmpty();
@@ -179,6 +180,44 @@ public final class AgentFixture implements AutoCloseable {
         assertThat(runcContainers()).doesNotContain(id);
         assertThat(cgroupDirs()).allSatisfy(parent -> assertThat(parent.resolve(id)).doesNotExist());
         assertThat(stateDir.resolve("bundles").resolve(id)).doesNotExist();
+    }
+
+    /**
+     * Where a guest path is for this host-mode agent: {@code /run/kata-containers/shared/containers}
+     * is its shared directory, the rest of {@code /run/kata-containers} is under its state dir.
+     */
+    public Path guestPath(String guestPath) {
+        String shared = "/run/kata-containers/shared/containers/";
+        String kata = "/run/kata-containers/";
+        if (guestPath.startsWith(shared)) {
+            return dir.resolve("shared").resolve(guestPath.substring(shared.length()));
+        }
+        assertThat(guestPath).startsWith(kata);
+        return stateDir.resolve("kata-containers").resolve(guestPath.substring(kata.length()));
+    }
+
+    /** Mount points at or below {@code root}, from /proc/self/mountinfo. */
+    public static List<Path> mountsUnder(Path root) throws IOException {
+        return mountInfo().stream().map(MountInfo::mountPoint).filter(p -> p.startsWith(root)).toList();
+    }
+
+    /** One line of /proc/self/mountinfo: where, what, and its per-mount and file-system options. */
+    public record MountInfo(Path mountPoint, String fstype, List<String> mountOptions, List<String> superOptions) {
+    }
+
+    public static List<MountInfo> mountInfo() throws IOException {
+        List<MountInfo> mounts = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            String[] after = line.substring(line.indexOf(" - ") + 3).split(" ");
+            mounts.add(new MountInfo(Path.of(fields[4]), after[0], List.of(fields[5].split(",")),
+                    after.length > 2 ? List.of(after[2].split(",")) : List.of()));
+        }
+        return mounts;
+    }
+
+    public static java.util.Optional<MountInfo> mountAt(Path mountPoint) throws IOException {
+        return mountInfo().stream().filter(m -> m.mountPoint().equals(mountPoint)).reduce((first, last) -> last);
     }
 
     public List<String> runcContainers() throws IOException, InterruptedException {

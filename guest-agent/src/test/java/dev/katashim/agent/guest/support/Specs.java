@@ -59,7 +59,18 @@ public final class Specs {
                         .addAllReadonlyPaths(List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")));
     }
 
-    private static Mount mount(String destination, String source, String type, List<String> options) {
+    /** The spec with {@code mount} in place of any mount on the same destination. */
+    public static Spec.Builder withMount(Spec.Builder spec, Mount mount) {
+        List<Mount> others = spec.getMountsList().stream().filter(m -> !m.getDestination().equals(mount.getDestination())).toList();
+        return spec.clearMounts().addAllMounts(others).addMounts(mount);
+    }
+
+    /** A bind mount of a guest path, read-only if asked. */
+    public static Mount bind(String destination, String source, boolean readOnly) {
+        return mount(destination, source, "bind", readOnly ? List.of("rbind", "ro") : List.of("rbind"));
+    }
+
+    public static Mount mount(String destination, String source, String type, List<String> options) {
         return Mount.newBuilder().setDestination(destination).setSource(source).setType(type).addAllOptions(options).build();
     }
 
