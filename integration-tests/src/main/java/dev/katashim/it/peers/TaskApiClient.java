@@ -34,8 +34,13 @@ public final class TaskApiClient implements AutoCloseable {
     }
 
     public TaskApiClient(TtrpcClient client, String namespace, String service) {
+        this(client, namespace, service, Duration.ofSeconds(10));
+    }
+
+    /** {@code timeout} for every call: a container's Start in a VM under TCG takes longer than 10 s. */
+    public TaskApiClient(TtrpcClient client, String namespace, String service, Duration timeout) {
         this.client = client;
-        this.options = CallOptions.timeout(Duration.ofSeconds(10)).withMetadata("containerd-namespace-ttrpc", namespace);
+        this.options = CallOptions.timeout(timeout).withMetadata("containerd-namespace-ttrpc", namespace);
         this.service = service;
     }
 
@@ -45,8 +50,12 @@ public final class TaskApiClient implements AutoCloseable {
 
     /** The task API a containerd speaks after start's reply declared {@code version} (3: v3, else v2). */
     public static TaskApiClient connect(Path shimSocket, String namespace, int version) throws IOException {
+        return connect(shimSocket, namespace, version, Duration.ofSeconds(10));
+    }
+
+    public static TaskApiClient connect(Path shimSocket, String namespace, int version, Duration timeout) throws IOException {
         return new TaskApiClient(TtrpcClient.connect(new Endpoint.UnixPath(shimSocket)), namespace,
-                version >= 3 ? SERVICE_V3 : SERVICE);
+                version >= 3 ? SERVICE_V3 : SERVICE, timeout);
     }
 
     public String service() {

@@ -7,6 +7,7 @@ import com.google.protobuf.UnknownFieldSet;
 import dev.katashim.it.peers.SandboxApiClient;
 import dev.katashim.it.peers.TaskApiClient;
 import dev.katashim.it.support.BusyboxRootfs;
+import dev.katashim.it.support.Mounts;
 import dev.katashim.it.support.TempDirs;
 import dev.katashim.protocols.containerd.runtime.sandbox.v1.CreateSandboxRequest;
 import dev.katashim.protocols.containerd.runtime.sandbox.v1.CreateSandboxResponse;
@@ -87,6 +88,7 @@ class Containerd2NoVmTest {
     @AfterEach
     void endWhatATestLeft() {
         DriverLeftovers.killAll(dir);
+        Mounts.unmountAllBelow(dir); // what a killed shim would have unmounted
     }
 
     @AfterAll
@@ -113,7 +115,7 @@ class Containerd2NoVmTest {
         try (TaskApiClient v3 = TaskApiClient.connect(reply.socket(), NAMESPACE, reply.version());
              TaskApiClient v2 = TaskApiClient.connect(reply.socket(), NAMESPACE, 2)) {
             assertThat(v3.service()).isEqualTo("containerd.task.v3.Task");
-            runToExit(v3, id, bundle, 7);
+            runToExit(v3, id, bundle, noVmOptions, 7);
             ConnectResponse viaV2 = v2.connect(id); // both names are served on the one socket
             assertThat(viaV2.getShimPid()).isPositive();
             delete(v3, id, 7);
@@ -135,7 +137,7 @@ class Containerd2NoVmTest {
         assertThat(new String(reply.output())).startsWith("{\"version\":2,");
         try (TaskApiClient v2 = TaskApiClient.connect(reply.socket(), NAMESPACE, reply.version())) {
             assertThat(v2.service()).isEqualTo("containerd.task.v2.Task");
-            runToExit(v2, id, bundle, 5);
+            runToExit(v2, id, bundle, noVmOptions, 5);
             delete(v2, id, 5);
             shutdown(v2, id);
         }
@@ -174,7 +176,7 @@ class Containerd2NoVmTest {
             String app = uniqueId("app");
             Path appBundle = OciBundles.create(dir.resolve(app), rootfs, Map.of("io.kubernetes.cri.container-type", "container",
                     "io.kubernetes.cri.sandbox-id", sandboxId), "/bin/sh", "-c", "exit 3");
-            CreateTaskResponse created = runToExit(tasks, app, appBundle, 3);
+            CreateTaskResponse created = runToExit(tasks, app, appBundle, noVmOptions, 3);
             assertThat(created.getPid()).isEqualTo(started.getPid());
             delete(tasks, app, 3);
             assertThatThrownBy(() -> sandbox.call("SandboxMetrics", SandboxMetricsRequest.newBuilder().setSandboxId(sandboxId).build(),
@@ -259,9 +261,10 @@ class Containerd2NoVmTest {
     }
 
     /** Create (with the runtime options again, as containerd sends them), Start, Wait: the exit status must be {@code status}. */
-    static CreateTaskResponse runToExit(TaskApiClient tasks, String id, Path bundle, int status) throws InterruptedException {
+    static CreateTaskResponse runToExit(TaskApiClient tasks, String id, Path bundle, Any options, int status)
+            throws InterruptedException {
         CreateTaskResponse created = tasks.call("Create", CreateTaskRequest.newBuilder().setId(id).setBundle(bundle.toString())
-                .setOptions(noVmOptions).build(), CreateTaskResponse.parser());
+                .setOptions(options).build(), CreateTaskResponse.parser());
         assertThat(created.getPid()).isPositive();
         tasks.call("Start", StartRequest.newBuilder().setId(id).build(), dev.katashim.protocols.containerd.task.v2.StartResponse.parser());
         WaitResponse exit = tasks.call("Wait", WaitRequest.newBuilder().setId(id).build(), WaitResponse.parser());

@@ -5,6 +5,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import dev.katashim.it.peers.TaskApiClient;
 import dev.katashim.it.support.ShimSockets;
+import dev.katashim.it.support.Mounts;
 import dev.katashim.it.support.TempDirs;
 import dev.katashim.protocols.containerd.runtime.bootstrap.v1.BootstrapResult;
 import dev.katashim.protocols.containerd.task.v2.DeleteResponse;
@@ -49,6 +50,7 @@ class Containerd2StartTest {
     @AfterEach
     void endWhatATestLeft() {
         DriverLeftovers.killAll(dir);
+        Mounts.unmountAllBelow(dir); // what a killed shim would have unmounted
     }
 
     @AfterAll
