@@ -65,6 +65,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class Containerd2NoVmTest {
     private static final String NAMESPACE = "kt-cd2";
+    /** Create waits for the host agent's JVM to answer: seconds, more on a loaded machine. */
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(90);
     private static Path dir;
     private static Path rootfs;
     private static Path sandboxRoot;
@@ -112,8 +114,8 @@ class Containerd2NoVmTest {
         assertThat(reply.protocol()).isEqualTo("ttrpc");
         assertThat(reply.socket().getParent()).isEqualTo(socketDir);
 
-        try (TaskApiClient v3 = TaskApiClient.connect(reply.socket(), NAMESPACE, reply.version());
-             TaskApiClient v2 = TaskApiClient.connect(reply.socket(), NAMESPACE, 2)) {
+        try (TaskApiClient v3 = TaskApiClient.connect(reply.socket(), NAMESPACE, reply.version(), CALL_TIMEOUT);
+             TaskApiClient v2 = TaskApiClient.connect(reply.socket(), NAMESPACE, 2, CALL_TIMEOUT)) {
             assertThat(v3.service()).isEqualTo("containerd.task.v3.Task");
             runToExit(v3, id, bundle, noVmOptions, 7);
             ConnectResponse viaV2 = v2.connect(id); // both names are served on the one socket
@@ -135,7 +137,7 @@ class Containerd2NoVmTest {
                 Optional.of(noVmOptions), Optional.empty(), false);
         assertThat(reply.version()).isEqualTo(2);
         assertThat(new String(reply.output())).startsWith("{\"version\":2,");
-        try (TaskApiClient v2 = TaskApiClient.connect(reply.socket(), NAMESPACE, reply.version())) {
+        try (TaskApiClient v2 = TaskApiClient.connect(reply.socket(), NAMESPACE, reply.version(), CALL_TIMEOUT)) {
             assertThat(v2.service()).isEqualTo("containerd.task.v2.Task");
             runToExit(v2, id, bundle, noVmOptions, 5);
             delete(v2, id, 5);
@@ -155,7 +157,7 @@ class Containerd2NoVmTest {
                 Optional.of(noVmOptions), Optional.of(socketDir), false);
         assertThat(reply.version()).isEqualTo(3);
         try (SandboxApiClient sandbox = SandboxApiClient.connect(reply.socket(), NAMESPACE);
-             TaskApiClient tasks = TaskApiClient.connect(reply.socket(), NAMESPACE, reply.version())) {
+             TaskApiClient tasks = TaskApiClient.connect(reply.socket(), NAMESPACE, reply.version(), CALL_TIMEOUT)) {
             sandbox.call("CreateSandbox", CreateSandboxRequest.newBuilder().setSandboxId(sandboxId)
                     .setBundlePath(sandboxBundle.toString()).setOptions(podSandboxConfig("kt-pod"))
                     .setNetnsPath("/var/run/netns/cni-none").build(), CreateSandboxResponse.parser());
