@@ -1,11 +1,13 @@
 package dev.katashim.shim.cli;
 
 import dev.katashim.shim.config.RuntimeOptions;
+import dev.katashim.shim.config.StartInput;
 import dev.katashim.shim.events.EventPublisher;
 import dev.katashim.shim.events.TaskEvents;
 import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.shim.sandbox.ShimConfig;
 import dev.katashim.shim.sandbox.ShimSandboxes;
+import dev.katashim.shim.task.SandboxService;
 import dev.katashim.shim.task.TaskActions;
 import dev.katashim.shim.task.TaskService;
 import dev.katashim.ttrpc.server.TtrpcServer;
@@ -16,13 +18,14 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 
 /**
- * The serving shim: the Task API on the socket {@code start} bound (inherited as fd 3, named by
- * {@code -socket}), events to containerd's {@code TTRPC_ADDRESS}, until Shutdown.
+ * The serving shim: the Task API (v2, and v3 for containerd 2.x) and the Sandbox API on the socket
+ * {@code start} bound (inherited as fd 3, named by {@code -socket}), events to containerd's
+ * {@code TTRPC_ADDRESS}, until Shutdown (or ShutdownSandbox).
  */
 final class ServeCommand {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
     static final int INHERITED_LISTENER_FD = 3;
-    /** Where the launcher's start step saves its stdin (the runtime options Any), in the bundle. */
+    /** Where the launcher's start step saves its stdin (the runtime options, or BootstrapParams), in the bundle. */
     static final String RUNTIME_OPTIONS_FILE = "kata-shim-options.pb";
 
     private ServeCommand() {
@@ -33,15 +36,21 @@ final class ServeCommand {
             System.err.println("containerd-shim-kata-v2: serving needs -socket (the launcher's start step sets it)");
             return 2;
         }
+        StartInput startInput = savedStartInput(args);
+        ShimLogLevel.apply(System.getenv("KATA_SHIM_LOG_LEVEL"), args.debug(), startInput.logLevel());
+        java.util.Optional<java.nio.file.Path> configPath = RuntimeOptions.configPath(startInput);
         EventPublisher publisher = new EventPublisher(System.getenv("TTRPC_ADDRESS"), args.namespace());
         ShutdownLatch shutdown = new ShutdownLatch();
         ShimMetrics metrics = new ShimMetrics();
         ShimSandboxes sandboxes = new ShimSandboxes(ShimConfig.fromEnvironment(), metrics);
         TaskService tasks = new TaskService(sandboxes, args.namespace(), new TaskEvents(publisher), shutdown::release);
+        SandboxService sandboxApi = new SandboxService(sandboxes, args.id(), configPath, tasks, shutdown::release);
         TtrpcServer server = TtrpcServer.builder()
-                .service(tasks.definition())
-                // every Task RPC is timed into kata_shim_rpc_durations_histogram_milliseconds{action}
-                .observer(call -> metrics.observeShimRpc(TaskActions.of(call.method()), call.durationNanos()))
+                .service(tasks.definition(TaskService.NAME))
+                .service(tasks.definition(TaskService.NAME_V3))
+                .service(sandboxApi.definition())
+                // every Task RPC (v2 or v3) is timed into kata_shim_rpc_durations_histogram_milliseconds{action}
+                .observer(call -> metrics.observeShimRpc(TaskActions.of(call.service(), call.method()), call.durationNanos()))
                 .build();
         try {
             server.listenOnInherited(INHERITED_LISTENER_FD, Endpoint.parse(args.socket()));
@@ -51,7 +60,7 @@ final class ServeCommand {
         }
         log.info("shim for {} in namespace {} serving on {}", args.id(), args.namespace(), args.socket());
         // The launcher serves only sandboxes (pod members reuse their sandbox's shim): boot ours now.
-        sandboxes.prestart(args.id(), savedRuntimeOptions());
+        sandboxes.prestart(args.id(), configPath);
         Runtime.getRuntime().addShutdownHook(new Thread(sandboxes::shutdown, "shim-exit"));
         shutdown.await();
         try {
@@ -66,13 +75,13 @@ final class ServeCommand {
         return 0;
     }
 
-    /** The ConfigPath in the runtime options {@code start} saved from its stdin into the bundle. */
-    private static java.util.Optional<java.nio.file.Path> savedRuntimeOptions() {
+    /** What {@code start} saved from its stdin into the bundle (the launcher already refused garbage). */
+    private static StartInput savedStartInput(ShimArgs args) {
         try {
-            return RuntimeOptions.configPathFromFile(java.nio.file.Path.of(RUNTIME_OPTIONS_FILE));
+            return StartInput.read(java.nio.file.Path.of(RUNTIME_OPTIONS_FILE), args.id(), args.namespace());
         } catch (dev.katashim.shim.config.ConfigException e) {
             log.warn("{}; using the default configuration search", e.getMessage());
-            return java.util.Optional.empty();
+            return new StartInput.Nothing();
         }
     }
 

@@ -6,14 +6,15 @@ import java.util.List;
 /**
  * The command line containerd gives a shim (Go {@code flag} syntax: single dash, value as the next
  * argument or after {@code =}): {@code -namespace -address -publish-binary -id -bundle -debug -socket},
+ * the bool flags {@code -info} and {@code -v}/{@code -version} (each answers and exits, as Go shims do),
  * then an optional command ({@code start}, {@code delete}); none means "serve".
  */
 public record ShimArgs(String namespace, String address, String publishBinary, String id, String bundle,
-                       boolean debug, String socket, String command) {
+                       boolean debug, String socket, String command, boolean info, boolean version) {
 
     public static ShimArgs parse(String[] args) {
         String namespace = "", address = "", publishBinary = "", id = "", bundle = "", socket = "";
-        boolean debug = false;
+        boolean debug = false, info = false, version = false;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -28,8 +29,13 @@ public record ShimArgs(String namespace, String address, String publishBinary, S
                 value = name.substring(eq + 1);
                 name = name.substring(0, eq);
             }
-            if (name.equals("debug") || name.equals("v")) {
-                debug = name.equals("debug") ? value == null || Boolean.parseBoolean(value) : debug;
+            if (name.equals("debug") || name.equals("info") || name.equals("v") || name.equals("version")) {
+                boolean on = value == null || Boolean.parseBoolean(value);
+                switch (name) {
+                    case "debug" -> debug = on;
+                    case "info" -> info = on;
+                    default -> version = on;
+                }
                 continue;
             }
             if (value == null) {
@@ -51,6 +57,7 @@ public record ShimArgs(String namespace, String address, String publishBinary, S
         if (rest.size() > 1) {
             throw new IllegalArgumentException("more than one command: " + rest);
         }
-        return new ShimArgs(namespace, address, publishBinary, id, bundle, debug, socket, rest.isEmpty() ? "" : rest.getFirst());
+        return new ShimArgs(namespace, address, publishBinary, id, bundle, debug, socket, rest.isEmpty() ? "" : rest.getFirst(),
+                info, version);
     }
 }

@@ -5,7 +5,8 @@ import java.io.PrintStream;
 /**
  * {@code containerd-shim-kata-v2}'s Java entry point. The launcher script does {@code start} itself
  * (it must answer within milliseconds and hand the bound socket over); this serves
- * ({@code no command}) and cleans up after a dead shim ({@code delete}).
+ * ({@code no command}), cleans up after a dead shim ({@code delete}), and answers {@code -info}
+ * (containerd 2.x asks every runtime for its RuntimeInfo) and {@code -v}.
  */
 public final class ShimMain {
     private ShimMain() {
@@ -18,6 +19,15 @@ public final class ShimMain {
         } catch (IllegalArgumentException e) {
             System.err.println("containerd-shim-kata-v2: " + e.getMessage());
             System.exit(2);
+            return;
+        }
+        if (args.version()) {
+            System.out.print(ShimVersion.current().banner());
+            System.exit(0);
+            return;
+        }
+        if (args.info()) {
+            System.exit(InfoCommand.run(System.in, System.out, System.err));
             return;
         }
         int status = switch (args.command()) {

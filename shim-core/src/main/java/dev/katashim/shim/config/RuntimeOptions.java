@@ -10,34 +10,41 @@ import java.util.Optional;
 /**
  * containerd's runtime options for this shim (CRI's {@code [...runtimes.kata.options]}, or
  * {@code ctr --runtime-config-path}): an {@code Any} holding {@code runtimeoptions.v1.Options},
- * of which the shim reads {@code config_path}. The same Any arrives on {@code start}'s stdin and
- * in Create.
+ * of which the shim reads {@code config_path} (containerd 2.x's {@code config_body} is CRI's
+ * options table, not Kata's configuration: ignored). The same Any arrives with {@code start}
+ * ({@link StartInput}) and in Create.
  */
 public final class RuntimeOptions {
+    public static final String TYPE = "runtimeoptions.v1.Options";
+
     private RuntimeOptions() {
     }
 
+    /** Whether {@code options} holds our options type (bare type URL, or behind a host as protobuf's Any.pack writes it). */
+    public static boolean isOurs(Any options) {
+        String url = options.getTypeUrl();
+        return url.equals(TYPE) || url.endsWith("/" + TYPE);
+    }
+
     public static Optional<Path> configPath(Any options) {
-        if (options == null || !options.getTypeUrl().endsWith("runtimeoptions.v1.Options")) {
+        if (options == null || !isOurs(options)) {
             return Optional.empty();
         }
+        String path = decode(options).getConfigPath();
+        return path.isBlank() ? Optional.empty() : Optional.of(Path.of(path));
+    }
+
+    /** The Options in {@code options}, which must be of our type. */
+    public static Options decode(Any options) {
         try {
-            String path = Options.parseFrom(options.getValue()).getConfigPath();
-            return path.isBlank() ? Optional.empty() : Optional.of(Path.of(path));
+            return Options.parseFrom(options.getValue());
         } catch (InvalidProtocolBufferException e) {
             throw new ConfigException("cannot decode the runtime options (" + options.getTypeUrl() + "): " + e.getMessage());
         }
     }
 
-    /** The options {@code start} saved from its stdin (a serialized Any), if any. */
-    public static Optional<Path> configPathFromFile(Path savedStdin) {
-        try {
-            byte[] bytes = java.nio.file.Files.readAllBytes(savedStdin);
-            return bytes.length == 0 ? Optional.empty() : configPath(Any.parseFrom(bytes));
-        } catch (java.nio.file.NoSuchFileException e) {
-            return Optional.empty();
-        } catch (java.io.IOException e) {
-            throw new ConfigException("cannot read the runtime options saved in " + savedStdin + ": " + e.getMessage());
-        }
+    /** The ConfigPath in the start input the launcher saved. */
+    public static Optional<Path> configPath(StartInput input) {
+        return input.runtimeOptions().flatMap(RuntimeOptions::configPath);
     }
 }

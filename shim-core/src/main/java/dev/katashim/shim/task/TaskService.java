@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * {@code containerd.task.v2.Task}, in the shape of containerd's runc shim: each RPC looks its
+ * {@code containerd.task.v2.Task} (and, with the same handlers, {@code containerd.task.v3.Task}, its
+ * wire-identical successor containerd 2.x speaks), in the shape of containerd's runc shim: each RPC looks its
  * container or process up, delegates to it, publishes the event and answers. Semantics follow
  * upstream Kata's Go shim.
  *
@@ -32,6 +33,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class TaskService {
     public static final String NAME = "containerd.task.v2.Task";
+    /** containerd 2.x's name for the same service, when start's reply declares version 3. */
+    public static final String NAME_V3 = "containerd.task.v3.Task";
 
     private final Sandboxes sandboxes;
     private final String namespace;
@@ -40,6 +43,8 @@ public final class TaskService {
     private final ReentrantLock lock = new ReentrantLock();
     private final Containers containers = new Containers();
     private volatile Sandbox sandbox;
+    /** Opened by the Sandbox API (containerd's shim sandboxer), which also decides when it ends. */
+    private volatile boolean adopted;
 
     public TaskService(Sandboxes sandboxes, String namespace, TaskEvents events, Runnable exitShim) {
         this.sandboxes = sandboxes;
@@ -49,7 +54,12 @@ public final class TaskService {
     }
 
     public ServiceDefinition definition() {
-        return ServiceDefinition.builder(NAME)
+        return definition(NAME);
+    }
+
+    /** The Task service under {@code serviceName}: {@link #NAME} or {@link #NAME_V3}. */
+    public ServiceDefinition definition(String serviceName) {
+        return ServiceDefinition.builder(serviceName)
                 .unary("State", StateRequest.parser(), this::state)
                 .unary("Create", CreateTaskRequest.parser(), (r, c) -> locked(() -> create(r)))
                 .unary("Start", StartRequest.parser(), (r, c) -> locked(() -> start(r)))
@@ -93,11 +103,30 @@ public final class TaskService {
             throw TtrpcException.of(StatusCode.ALREADY_EXISTS, "cannot create another sandbox in sandbox: %s", sandbox.id());
         }
         Sandbox opened = sandboxes.open(task.type().sandboxId(), task.configPath(), task.bundle());
+        join(opened);
+        return opened;
+    }
+
+    /**
+     * A sandbox the Sandbox API opened (StartSandbox): the pod's containers run in it, and the
+     * Task API's Shutdown no longer ends the shim (ShutdownSandbox does).
+     */
+    public void adopt(Sandbox opened) throws Exception {
+        locked(() -> {
+            if (sandbox != null) {
+                throw TtrpcException.of(StatusCode.ALREADY_EXISTS, "cannot create another sandbox in sandbox: %s", sandbox.id());
+            }
+            adopted = true;
+            join(opened);
+            return null;
+        });
+    }
+
+    private void join(Sandbox opened) {
         // when the sandbox ends (its container exited, or its hypervisor died), so does every process in it
         opened.ended().thenRun(() -> containers.aliveProcesses().forEach(p -> recordExit(p, Exit.UNKNOWN_STATUS)));
         sandbox = opened;
         OomWatch.start(opened, events);
-        return opened;
     }
 
     private StartResponse start(StartRequest request) throws Exception {
@@ -184,8 +213,8 @@ public final class TaskService {
     }
 
     private Empty shutdown(ShutdownRequest request) {
-        if (!containers.isEmpty() && !request.getNow()) {
-            return Empty.getDefaultInstance(); // containers remain: keep serving them
+        if ((!containers.isEmpty() || adopted) && !request.getNow()) {
+            return Empty.getDefaultInstance(); // containers remain, or the Sandbox API owns the sandbox: keep serving
         }
         sandboxes.shutdown();
         sandbox = null;

@@ -35,6 +35,7 @@ final class FakeSandbox implements Sandbox, Sandboxes {
     volatile String openedId;
     private final Map<String, CompletableFuture<Integer>> exits = new ConcurrentHashMap<>();
     private final Map<String, String> refusals = new ConcurrentHashMap<>();
+    private final Map<String, StatusCode> refusalCodes = new ConcurrentHashMap<>();
     private volatile CountDownLatch createGate;
     private volatile String lastExec;
 
@@ -63,11 +64,18 @@ final class FakeSandbox implements Sandbox, Sandboxes {
         return exits.computeIfAbsent(containerId + "/" + execId, k -> new CompletableFuture<>());
     }
 
+    /** The next call named {@code call} fails with {@code code} and {@code message}. */
+    void refuse(String call, StatusCode code, String message) {
+        refusalCodes.put(call, code);
+        refusals.put(call, message);
+    }
+
     private void call(String name, String detail) {
         calls.add(name + " " + detail);
         String refusal = refusals.remove(name);
         if (refusal != null) {
-            throw new TtrpcException(StatusCode.INTERNAL, refusal);
+            StatusCode code = refusalCodes.remove(name);
+            throw new TtrpcException(code == null ? StatusCode.INTERNAL : code, refusal);
         }
         if (ended.isDone()) {
             throw new TtrpcException(StatusCode.UNAVAILABLE, "the sandbox has ended");
