@@ -163,6 +163,7 @@ public final class Container {
                 launched = ProcessLauncher.withPipes(runc.run(id, bundle.dir(), pidFile, logFile, null), name, pidFile, logFile, false);
             }
         } catch (ProcessLauncher.LaunchException e) {
+            reportOomKills(); // runc's own init can be OOM-killed in a small cgroup: that is this container's OOM too
             deleteFromRunc();
             throw AgentStatus.internal("cannot start container " + AgentStatus.quote(id) + ": " + e.getMessage());
         }
@@ -242,6 +243,7 @@ public final class Container {
             }
         } catch (ProcessLauncher.LaunchException e) {
             forget(execId);
+            reportOomKills();
             throw AgentStatus.internal("cannot exec " + AgentStatus.quote(execId) + " in container " + AgentStatus.quote(id) + ": " + e.getMessage());
         } catch (RuntimeException | InterruptedException e) {
             forget(execId);
@@ -284,6 +286,7 @@ public final class Container {
             // The shim's ExecProcess was answered already: the process's output and status tell.
             terminal.fail(why);
             process.neverRan(ContainerProcess.NEVER_RAN);
+            reportOomKills();
             throw AgentStatus.internal(why);
         }
     }
