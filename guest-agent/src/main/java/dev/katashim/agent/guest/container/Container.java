@@ -163,7 +163,6 @@ public final class Container {
                 launched = ProcessLauncher.withPipes(runc.run(id, bundle.dir(), pidFile, logFile, null), name, pidFile, logFile, false);
             }
         } catch (ProcessLauncher.LaunchException e) {
-            reportOomKills(); // runc's own init can be OOM-killed in a small cgroup: that is this container's OOM too
             deleteFromRunc();
             throw AgentStatus.internal("cannot start container " + AgentStatus.quote(id) + ": " + e.getMessage());
         }
@@ -243,7 +242,7 @@ public final class Container {
             }
         } catch (ProcessLauncher.LaunchException e) {
             forget(execId);
-            reportOomKills();
+            reportOomKills(); // runc's init for the exec can be OOM-killed in the container's cgroup
             throw AgentStatus.internal("cannot exec " + AgentStatus.quote(execId) + " in container " + AgentStatus.quote(id) + ": " + e.getMessage());
         } catch (RuntimeException | InterruptedException e) {
             forget(execId);
