@@ -57,6 +57,7 @@ import dev.katashim.protocols.kata.agent.StatsContainerRequest;
 import dev.katashim.protocols.kata.agent.StatsContainerResponse;
 import dev.katashim.protocols.kata.agent.TtyWinResizeRequest;
 import dev.katashim.protocols.kata.agent.UpdateContainerRequest;
+import dev.katashim.protocols.kata.agent.UpdateEphemeralMountsRequest;
 import dev.katashim.protocols.kata.agent.WaitProcessRequest;
 import dev.katashim.protocols.kata.agent.WaitProcessResponse;
 import dev.katashim.protocols.kata.agent.WriteStreamRequest;
@@ -164,6 +165,11 @@ public final class AgentService {
             sandbox.markCreated(request.getSandboxId(), hostname);
             log.info("sandbox {} created (hostname {}, storages {})", request.getSandboxId(), hostname, held);
         }
+        return EMPTY;
+    }
+
+    public Empty updateEphemeralMounts(UpdateEphemeralMountsRequest request) throws InterruptedException {
+        storages.remount(request.getStoragesList());
         return EMPTY;
     }
 

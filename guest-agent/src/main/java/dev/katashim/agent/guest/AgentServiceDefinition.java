@@ -62,7 +62,7 @@ public final class AgentServiceDefinition {
      * probe and entropy reseeding.
      */
     public static final List<String> UNIMPLEMENTED = List.of(
-            "UpdateEphemeralMounts", "RemoveStaleVirtiofsShareMounts", "GetDiagnosticData",
+            "RemoveStaleVirtiofsShareMounts", "GetDiagnosticData",
             "UpdateInterface", "UpdateRoutes", "ListInterfaces", "ListRoutes", "AddARPNeighbors",
             "GetIPTables", "SetIPTables", "MemAgentMemcgSet", "MemAgentCompactSet", "ReseedRandomDev",
             "MemHotplugByProbe", "AddSwap", "AddSwapPath", "GetVolumeStats", "ResizeVolume", "SetPolicy");
@@ -96,12 +96,12 @@ public final class AgentServiceDefinition {
         // Sandbox and guest.
         b.unary("CreateSandbox", CreateSandboxRequest.parser(), (r, c) -> agent.createSandbox(r));
         b.unary("DestroySandbox", DestroySandboxRequest.parser(), (r, c) -> agent.destroySandbox(r));
+        b.unary("UpdateEphemeralMounts", UpdateEphemeralMountsRequest.parser(), (r, c) -> agent.updateEphemeralMounts(r));
         b.unary("OnlineCPUMem", OnlineCPUMemRequest.parser(), (r, c) -> agent.onlineCpuMem(r));
         b.unary("GetGuestDetails", GuestDetailsRequest.parser(), (r, c) -> agent.getGuestDetails(r));
         b.unary("SetGuestDateTime", SetGuestDateTimeRequest.parser(), (r, c) -> agent.setGuestDateTime(r));
         b.unary("CopyFile", CopyFileRequest.parser(), (r, c) -> agent.copyFile(r));
 
-        unimplemented(b, "UpdateEphemeralMounts", UpdateEphemeralMountsRequest.parser());
         unimplemented(b, "RemoveStaleVirtiofsShareMounts", RemoveStaleVirtiofsShareMountsRequest.parser());
         unimplemented(b, "GetDiagnosticData", GetDiagnosticDataRequest.parser());
         unimplemented(b, "UpdateInterface", UpdateInterfaceRequest.parser());

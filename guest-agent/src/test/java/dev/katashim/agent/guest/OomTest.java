@@ -8,6 +8,7 @@ import dev.katashim.protocols.kata.agent.LinuxResources;
 import dev.katashim.protocols.kata.agent.OOMEvent;
 import dev.katashim.protocols.kata.agent.Spec;
 import dev.katashim.ttrpc.client.CallOptions;
+import dev.katashim.ttrpc.client.TtrpcClient;
 import dev.katashim.ttrpc.status.StatusCode;
 import dev.katashim.ttrpc.status.TtrpcException;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +36,7 @@ class OomTest {
     /** The shell keeps what the pipe gives it: 64 MiB in an 8 MiB cgroup. */
     private static final String EAT = "x=$(head -c 64m /dev/zero | tr '\\0' a)";
     private static AgentFixture agent;
+    private static final List<TtrpcClient> waiting = new ArrayList<>();
 
     @BeforeAll
     static void startAgent() throws Exception {
@@ -41,6 +45,8 @@ class OomTest {
 
     @AfterEach
     void noLeftovers() throws Exception {
+        waiting.forEach(TtrpcClient::close);
+        waiting.clear();
         agent.cleanUp();
     }
 
@@ -58,8 +64,15 @@ class OomTest {
                 .setMemory(LinuxMemory.newBuilder().setLimit(8L << 20).setSwap(8L << 20)))).build();
     }
 
-    private static CompletableFuture<OOMEvent> nextOom() {
-        return agent.client.call(AgentFixture.SERVICE, "GetOOMEvent", GetOOMEventRequest.getDefaultInstance(), OOMEvent.parser(),
+    /**
+     * A waiting GetOOMEvent on a connection of its own: closed after each test, so that a call a
+     * failed test left waiting cannot take the next test's event (the agent drops a call whose
+     * connection went away).
+     */
+    private static CompletableFuture<OOMEvent> nextOom() throws Exception {
+        TtrpcClient own = agent.connect();
+        waiting.add(own);
+        return own.call(AgentFixture.SERVICE, "GetOOMEvent", GetOOMEventRequest.getDefaultInstance(), OOMEvent.parser(),
                 CallOptions.DEFAULT);
     }
 

@@ -9,6 +9,7 @@ import dev.katashim.protocols.kata.agent.RemoveContainerRequest;
 import dev.katashim.protocols.kata.agent.Spec;
 import dev.katashim.protocols.kata.agent.StartContainerRequest;
 import dev.katashim.protocols.kata.agent.Storage;
+import dev.katashim.protocols.kata.agent.UpdateEphemeralMountsRequest;
 import dev.katashim.ttrpc.status.StatusCode;
 import dev.katashim.ttrpc.status.TtrpcException;
 import org.junit.jupiter.api.AfterAll;
@@ -123,6 +124,26 @@ class StorageTest {
         assertThat(AgentFixture.mountAt(mountPoint)).as("b still holds it").isPresent();
         remove("b");
         assertThat(AgentFixture.mountAt(mountPoint)).isEmpty();
+    }
+
+    @Test
+    void updateEphemeralMountsResizesAnEphemeralStorage() throws Exception {
+        Storage cache = ephemeral("sized");
+        create("r", busybox("sleep", "300").build(), cache);
+        Path mountPoint = agent.guestPath(cache.getMountPoint());
+        // what the shim sends once it knows the sandbox's memory
+        agent.call("UpdateEphemeralMounts", UpdateEphemeralMountsRequest.newBuilder()
+                .addStorages(cache.toBuilder().addOptions("remount,size=4M")).build());
+        assertThat(AgentFixture.mountAt(mountPoint).orElseThrow().superOptions()).contains("size=4096k");
+
+        TtrpcException e = agent.failure("UpdateEphemeralMounts", UpdateEphemeralMountsRequest.newBuilder()
+                .addStorages(ephemeral("never").toBuilder().addOptions("remount,size=4M")).build());
+        assertThat(e.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
+        assertThat(e.getMessage()).contains("/run/kata-containers/sandbox/ephemeral/never").contains("is not mounted");
+        e = agent.failure("UpdateEphemeralMounts", UpdateEphemeralMountsRequest.newBuilder()
+                .addStorages(Storage.newBuilder().setDriver("local").setMountPoint("/run/kata-containers/x")).build());
+        assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+        assertThat(e.getMessage()).contains("only ephemeral storages can be updated");
     }
 
     @Test

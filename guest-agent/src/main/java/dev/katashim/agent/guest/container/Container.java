@@ -242,6 +242,7 @@ public final class Container {
             }
         } catch (ProcessLauncher.LaunchException e) {
             forget(execId);
+            reportOomKills(); // runc's init for the exec can be OOM-killed in the container's cgroup
             throw AgentStatus.internal("cannot exec " + AgentStatus.quote(execId) + " in container " + AgentStatus.quote(id) + ": " + e.getMessage());
         } catch (RuntimeException | InterruptedException e) {
             forget(execId);
@@ -284,6 +285,7 @@ public final class Container {
             // The shim's ExecProcess was answered already: the process's output and status tell.
             terminal.fail(why);
             process.neverRan(ContainerProcess.NEVER_RAN);
+            reportOomKills();
             throw AgentStatus.internal(why);
         }
     }

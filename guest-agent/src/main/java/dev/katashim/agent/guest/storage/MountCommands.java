@@ -27,7 +27,9 @@ final class MountCommands {
         if (!all.isEmpty()) {
             command.addAll(List.of("-o", String.join(",", all)));
         }
-        command.add(source);
+        if (!source.isEmpty()) {
+            command.add(source); // a remount names only its target
+        }
         command.add(target.toString());
         run(command, "mount " + source + " on " + target);
     }

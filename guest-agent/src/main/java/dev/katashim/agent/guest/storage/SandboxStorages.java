@@ -120,6 +120,37 @@ public final class SandboxStorages {
     }
 
     /**
+     * UpdateEphemeralMounts: new options (a size, as the shim sends {@code remount,size=<n>M}
+     * once it knows the sandbox's memory) for ephemeral storages held now. Only ephemeral
+     * storages can be updated (INVALID_ARGUMENT); one not mounted is FAILED_PRECONDITION.
+     */
+    public synchronized void remount(List<Storage> storages) throws InterruptedException {
+        List<StorageRequest> requests = new ArrayList<>();
+        for (Storage storage : storages) {
+            StorageRequest request = StorageRequest.of(storage, paths);
+            if (request.driver() != StorageDriver.EPHEMERAL) {
+                throw AgentStatus.invalid(request.describe() + ": only ephemeral storages can be updated");
+            }
+            Held h = held.get(request.guestMountPoint());
+            if (h == null || h.request.driver() != StorageDriver.EPHEMERAL) {
+                throw AgentStatus.precondition(request.describe() + " is not mounted: nothing to update");
+            }
+            requests.add(request);
+        }
+        for (StorageRequest request : requests) {
+            if (request.mountOptions().isEmpty()) {
+                continue;
+            }
+            List<String> options = new ArrayList<>(request.mountOptions());
+            if (!options.contains("remount")) {
+                options.addFirst("remount");
+            }
+            MountCommands.mount("", options, "", request.mountPoint());
+            log.info("{} remounted with {}", request.describe(), options);
+        }
+    }
+
+    /**
      * Detaches whatever is mounted at or below {@code dir}: what a killed host-mode agent left
      * in its state dir (storages, the sandbox's namespaces).
      */
