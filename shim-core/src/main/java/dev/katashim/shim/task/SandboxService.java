@@ -287,7 +287,6 @@ public final class SandboxService {
         };
     }
 
-    /** The hostname in CRI's PodSandboxConfig (field 2), read without its schema; empty when none came. */
     /**
      * What the sandbox lifecycle reads of a pod (its hostname, annotations) as a bundle: the Sandbox
      * API brings no config.json of a sandbox container, only the pod's config.
@@ -304,6 +303,7 @@ public final class SandboxService {
         return new Bundle(java.nio.file.Path.of(path), config);
     }
 
+    /** The hostname in CRI's PodSandboxConfig (field 2), read without its schema; empty when none came. */
     static String hostname(Any options) {
         String url = options.getTypeUrl();
         if (!url.equals(POD_SANDBOX_CONFIG) && !url.endsWith("/" + POD_SANDBOX_CONFIG)) {

@@ -128,7 +128,7 @@ class SandboxServiceTest {
     void aSandboxEndingOnItsOwnEndsItsWaitWithAnUnknownStatus() throws Exception {
         call(sandboxApi, "CreateSandbox", CreateSandboxRequest.newBuilder().setSandboxId(POD).build());
         call(sandboxApi, "StartSandbox", StartSandboxRequest.newBuilder().setSandboxId(POD).build());
-        assertThat(sandbox.calls).containsExactly("open pod1 pod1"); // no PodSandboxConfig: the sandbox id is its hostname
+        assertThat(sandbox.calls).containsExactly("open pod1 pod1"); // no PodSandboxConfig: the sandbox id as hostname
         sandbox.destroy(); // as when its hypervisor dies
         WaitSandboxResponse exit = call(sandboxApi, "WaitSandbox", WaitSandboxRequest.newBuilder().setSandboxId(POD).build());
         assertThat(exit.getExitStatus()).isEqualTo(255);
