@@ -3,6 +3,7 @@ package dev.katashim.shim.cli;
 import dev.katashim.shim.config.RuntimeOptions;
 import dev.katashim.shim.events.EventPublisher;
 import dev.katashim.shim.events.TaskEvents;
+import dev.katashim.shim.logging.DebugLogging;
 import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.shim.sandbox.ShimConfig;
 import dev.katashim.shim.sandbox.ShimSandboxes;
@@ -32,6 +33,9 @@ final class ServeCommand {
         if (args.socket().isEmpty()) {
             System.err.println("containerd-shim-kata-v2: serving needs -socket (the launcher's start step sets it)");
             return 2;
+        }
+        if (args.debug()) {
+            DebugLogging.enable("containerd passed -debug (its own log level is debug)");
         }
         EventPublisher publisher = new EventPublisher(System.getenv("TTRPC_ADDRESS"), args.namespace());
         ShutdownLatch shutdown = new ShutdownLatch();
