@@ -9,7 +9,7 @@ import java.time.Duration;
  */
 public record KataConfig(Path source, HypervisorSettings hypervisor, Agent agent, Runtime runtime) {
 
-    /** {@code [agent.kata]}: {@code dial_timeout} (seconds, as upstream) and {@code debug}. */
+    /** {@code [agent.kata]}: {@code dial_timeout} (seconds, as upstream) and {@code enable_debug} (or {@code debug}): the agent logs at debug level. */
     public record Agent(Duration dialTimeout, boolean debug) {
     }
 

@@ -109,7 +109,9 @@ public final class KataConfigLoader {
 
     private static KataConfig.Agent agent(JsonNode kata) {
         long dial = kata.path("dial_timeout").asLong(45);
-        return new KataConfig.Agent(Duration.ofSeconds(dial <= 0 ? 45 : dial), kata.path("debug").asBoolean(false));
+        // upstream's key is enable_debug; debug is accepted too
+        boolean debug = kata.path("enable_debug").asBoolean(false) || kata.path("debug").asBoolean(false);
+        return new KataConfig.Agent(Duration.ofSeconds(dial <= 0 ? 45 : dial), debug);
     }
 
     private static Path requiredPath(String where, JsonNode section, String key) {

@@ -26,24 +26,45 @@ public final class SandboxResources {
     private final SharedVolumes volumes;
     private final Map<String, RootfsMounts> rootfs = new ConcurrentHashMap<>();
     private volatile PodShm shm = new PodShm(0);
+    /** The shared directory's own shared mount (a share served from another mount namespace); null otherwise. */
+    private final SharedSubtree subtree;
 
-    private SandboxResources(SandboxCgroup cgroup, GuestShare share, SharedVolumes volumes) {
+    private SandboxResources(SandboxCgroup cgroup, GuestShare share, SharedVolumes volumes, SharedSubtree subtree) {
         this.cgroup = cgroup;
         this.share = share;
         this.volumes = volumes;
+        this.subtree = subtree;
+    }
+
+    /** How the shared directory reaches a guest. */
+    public enum Export {
+        /** No guest: a host agent sees host paths. */
+        HOST_PATHS,
+        /** The hypervisor reads the host's directory itself (9p). */
+        BY_HYPERVISOR,
+        /** A daemon in a mount namespace of its own serves it (virtiofsd): later mounts must propagate to it. */
+        BY_DAEMON
     }
 
     /**
      * Before the hypervisor starts: the sandbox's cgroup, and the share — {@code sharedDir}, which the
      * hypervisor exports to a guest, or the host's own paths for a host agent.
      */
-    public static SandboxResources prepare(String sandboxId, boolean guest, Path sharedDir) throws IOException {
-        if (!guest) {
-            return new SandboxResources(SandboxCgroup.create(sandboxId), new GuestShare.HostPaths(), null);
+    public static SandboxResources prepare(String sandboxId, Export export, Path sharedDir) throws IOException {
+        if (export == Export.HOST_PATHS) {
+            return new SandboxResources(SandboxCgroup.create(sandboxId), new GuestShare.HostPaths(), null, null);
         }
         Files.createDirectories(sharedDir);
-        return new SandboxResources(SandboxCgroup.create(sandboxId), new GuestShare.SharedDirectory(sharedDir),
-                new SharedVolumes(sharedDir, GuestShare.SharedDirectory.GUEST_MOUNT));
+        SharedSubtree subtree = export == Export.BY_DAEMON ? SharedSubtree.make(sharedDir) : null;
+        try {
+            return new SandboxResources(SandboxCgroup.create(sandboxId), new GuestShare.SharedDirectory(sharedDir),
+                    new SharedVolumes(sharedDir, GuestShare.SharedDirectory.GUEST_MOUNT), subtree);
+        } catch (RuntimeException e) {
+            if (subtree != null) {
+                subtree.remove();
+            }
+            throw e;
+        }
     }
 
     public SandboxCgroup cgroup() {
@@ -111,6 +132,9 @@ public final class SandboxResources {
     public void release() {
         for (String containerId : List.copyOf(rootfs.keySet())) {
             removeContainer(containerId);
+        }
+        if (subtree != null) {
+            subtree.remove();
         }
         cgroup.remove();
     }

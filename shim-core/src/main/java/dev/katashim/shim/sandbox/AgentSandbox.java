@@ -60,6 +60,7 @@ final class AgentSandbox implements Sandbox {
     private final SandboxDirectory directory;
     private final StartPhases phases;
     private final GuestPolicy policy;
+    private final GuestDiagnostics diagnostics;
     private volatile SandboxMonitor monitor;
     private final Map<String, Bundle> bundles = new ConcurrentHashMap<>();
     private final Set<String> started = ConcurrentHashMap.newKeySet();
@@ -76,7 +77,7 @@ final class AgentSandbox implements Sandbox {
     }
 
     AgentSandbox(String id, Hypervisor hypervisor, AgentClient agent, SandboxResources resources, SandboxDirectory directory,
-                 StartPhases phases, GuestPolicy policy) {
+                 StartPhases phases, GuestPolicy policy, GuestDiagnostics diagnostics) {
         this.id = id;
         this.hypervisor = hypervisor;
         this.agent = agent;
@@ -84,6 +85,7 @@ final class AgentSandbox implements Sandbox {
         this.directory = directory;
         this.phases = phases;
         this.policy = policy;
+        this.diagnostics = diagnostics;
         hypervisor.exited().thenRun(this::hypervisorExited);
     }
 
@@ -307,8 +309,14 @@ final class AgentSandbox implements Sandbox {
         }
     }
 
-    /** In this order: no more scrapes, the agent's own cleanup, the hypervisor, the host resources, the directory. */
+    /**
+     * In this order: no more scrapes, the agent's own cleanup, the hypervisor, the report of a
+     * sandbox that ended on its own (its console read before it goes), the host resources, the directory.
+     */
     private void tearDown() {
+        Integer vmmExit = hypervisor.exited().getNow(null);
+        String onItsOwn = vmmExit != null ? hypervisor.kind() + " pid " + hypervisor.pid() + " exited with status " + vmmExit
+                : agent.isOpen() ? null : "the agent's connection closed";
         SandboxMonitor watching = monitor;
         if (watching != null) {
             watching.stopServing();
@@ -328,6 +336,11 @@ final class AgentSandbox implements Sandbox {
         agent.close();
         // once the agent has destroyed everything there is nothing left to stop gracefully
         hypervisor.stop(agentCleanedUp ? Duration.ZERO : Duration.ofSeconds(5));
+        if (onItsOwn != null) {
+            diagnostics.endedOnItsOwn(onItsOwn);
+        } else {
+            diagnostics.close();
+        }
         resources.release();
         directory.delete();
     }

@@ -1,5 +1,6 @@
 package dev.katashim.shim.sandbox;
 
+import dev.katashim.shim.config.ConfigException;
 import dev.katashim.shim.config.HypervisorSettings;
 import dev.katashim.shim.config.KataConfig;
 import dev.katashim.vmm.Hypervisor;
@@ -7,6 +8,7 @@ import dev.katashim.vmm.none.HostAgentHypervisor;
 import dev.katashim.vmm.qemu.QemuConfig;
 import dev.katashim.vmm.qemu.QemuHypervisor;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** The hypervisor a configuration file asks for, set up for one sandbox directory. */
@@ -19,12 +21,31 @@ final class Hypervisors {
         return switch (config.hypervisor()) {
             case HypervisorSettings.None none -> new HostAgentHypervisor(
                     none.agentCommand().isEmpty() ? defaultAgentCommand : none.agentCommand());
-            case HypervisorSettings.Qemu qemu -> new QemuHypervisor(qemuConfig(qemu, directory));
+            case HypervisorSettings.Qemu qemu -> {
+                if (qemu.sharedFs() == HypervisorSettings.SharedFs.NONE) {
+                    throw new ConfigException(config.source() + " [hypervisor.qemu]: shared_fs = \"none\" cannot run containers: their "
+                            + "root filesystems and volumes reach the guest only through a shared file system (this shim "
+                            + "hot-plugs no block devices); use shared_fs = \"virtio-9p\" or \"virtio-fs\"");
+                }
+                yield new QemuHypervisor(qemuConfig(qemu, config.agent().debug(), directory));
+            }
         };
     }
 
-    /** {@code [hypervisor.qemu]} in vmm-client's terms; the guest's share is the sandbox's shared directory. */
-    private static QemuConfig qemuConfig(HypervisorSettings.Qemu settings, SandboxDirectory directory) {
+    /** The kernel parameter the guest's /init reads to run the agent at debug level, as upstream's. */
+    static final String AGENT_DEBUG_PARAM = "agent.log=debug";
+
+    /**
+     * {@code [hypervisor.qemu]} in vmm-client's terms; the guest's share is the sandbox's shared
+     * directory; {@code agentDebug} adds {@link #AGENT_DEBUG_PARAM} before the configured
+     * kernel_params (which may still override it).
+     */
+    static QemuConfig qemuConfig(HypervisorSettings.Qemu settings, boolean agentDebug, SandboxDirectory directory) {
+        List<String> kernelParams = new ArrayList<>();
+        if (agentDebug) {
+            kernelParams.add(AGENT_DEBUG_PARAM);
+        }
+        kernelParams.addAll(settings.kernelParams());
         QemuConfig.GuestRoot root = settings.initrd() != null ? new QemuConfig.GuestRoot.Initrd(settings.initrd())
                 : new QemuConfig.GuestRoot.Image(settings.image());
         return QemuConfig.of(settings.kernel(), root)
@@ -32,7 +53,7 @@ final class Hypervisors {
                 .withMachineType(settings.machineType())
                 .withVcpus(settings.defaultVcpus())
                 .withMemoryMiB(settings.defaultMemoryMiB())
-                .withKernelParams(settings.kernelParams())
+                .withKernelParams(kernelParams)
                 .withSharedFs(switch (settings.sharedFs()) {
                     case VIRTIO_9P -> QemuConfig.SharedFs.NINE_P;
                     case VIRTIO_FS -> QemuConfig.SharedFs.VIRTIO_FS;

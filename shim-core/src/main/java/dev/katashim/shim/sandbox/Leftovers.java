@@ -42,11 +42,26 @@ public final class Leftovers {
         }
     }
 
+    /** Whether process {@code pid} runs for this sandbox: its command line names the sandbox directory. */
+    static boolean startedFor(long pid, SandboxDirectory sandbox) {
+        try {
+            String commandLine = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+            return commandLine.contains(sandbox.path().toString() + "/") && running(pid);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     public static void cleanUp(SandboxDirectory sandbox) throws IOException {
-        SandboxDirectory.readPid(sandbox.hypervisorPidFile()).flatMap(ProcessHandle::of).ifPresent(p -> {
-            p.destroyForcibly();
-            p.onExit().orTimeout(2, TimeUnit.SECONDS).exceptionally(t -> null).join();
-        });
+        // QEMU gets SIGKILL when its shim dies (vmm-client's DiesWithParent); a host agent, or a
+        // QEMU started without setpriv, is still there. The pid is checked against the sandbox
+        // directory its command line names: a pid recycled since must not be killed.
+        SandboxDirectory.readPid(sandbox.hypervisorPidFile()).filter(pid -> startedFor(pid, sandbox))
+                .flatMap(ProcessHandle::of).ifPresent(p -> {
+                    log.info("delete: killing pid {}, the hypervisor of dead shim's sandbox {}", p.pid(), sandbox.sandboxId());
+                    p.destroyForcibly();
+                    p.onExit().orTimeout(2, TimeUnit.SECONDS).exceptionally(t -> null).join();
+                });
         Path runcRoot = HostAgentHypervisor.runcRoot(sandbox.path());
         if (Files.isDirectory(runcRoot)) {
             try (Stream<Path> ids = Files.list(runcRoot)) {

@@ -6,6 +6,7 @@ import dev.katashim.shim.config.ConfigException;
 import dev.katashim.shim.config.HypervisorSettings;
 import dev.katashim.shim.config.KataConfig;
 import dev.katashim.shim.config.KataConfigLoader;
+import dev.katashim.shim.logging.DebugLogging;
 import dev.katashim.shim.resource.SandboxResources;
 import dev.katashim.shim.sandbox.StartPhases.Phase;
 import dev.katashim.ttrpc.status.StatusCode;
@@ -34,6 +35,9 @@ final class SandboxBoot {
     static AgentSandbox boot(String sandboxId, Optional<Path> configPath, ShimConfig config, ShimMetrics metrics)
             throws IOException, InterruptedException {
         KataConfig kata = configuration(configPath);
+        if (kata.runtime().enableDebug()) {
+            DebugLogging.enable("[runtime] enable_debug in " + kata.source());
+        }
         SandboxDirectory directory = SandboxDirectory.of(config.sandboxRoot(), sandboxId);
         Hypervisor hypervisor;
         try {
@@ -45,26 +49,45 @@ final class SandboxBoot {
         StartPhases phases = new StartPhases(metrics);
         directory.create();
         SandboxResources resources = null;
+        GuestDiagnostics diagnostics = null;
         try {
-            resources = SandboxResources.prepare(sandboxId, hypervisor.isolated(), directory.sharedDir());
+            resources = SandboxResources.prepare(sandboxId, export(kata, hypervisor), directory.sharedDir());
             StartPhases.Timing vmBoot = phases.begin(Phase.VM_BOOT);
             hypervisor.start(directory.path(), resources.placement());
+            diagnostics = GuestDiagnostics.start(sandboxId, hypervisor, config.keptLogs());
             vmBoot.done();
             Files.writeString(directory.hypervisorPidFile(), Long.toString(hypervisor.pid()));
             StartPhases.Timing agentReady = phases.begin(Phase.AGENT_READY);
             AgentClient agent = dial(hypervisor, kata.agent().dialTimeout(), metrics);
             agentReady.done();
-            AgentSandbox sandbox = new AgentSandbox(sandboxId, hypervisor, agent, resources, directory, phases, policy(kata, hypervisor));
+            AgentSandbox sandbox = new AgentSandbox(sandboxId, hypervisor, agent, resources, directory, phases,
+                    policy(kata, hypervisor), diagnostics);
             sandbox.serveMetrics(metrics);
             return sandbox;
         } catch (IOException | RuntimeException | InterruptedException e) {
             hypervisor.stop(Duration.ofSeconds(2));
+            // the console says why a guest never answered: kept, and named, before its directory goes
+            IOException named = diagnostics != null && e instanceof IOException io ? diagnostics.bootFailed(io) : null;
+            if (diagnostics != null) {
+                diagnostics.close();
+            }
             if (resources != null) {
                 resources.release();
             }
             directory.delete();
+            if (named != null) {
+                throw named;
+            }
             throw e;
         }
+    }
+
+    private static SandboxResources.Export export(KataConfig kata, Hypervisor hypervisor) {
+        if (!hypervisor.isolated()) {
+            return SandboxResources.Export.HOST_PATHS;
+        }
+        return kata.hypervisor() instanceof HypervisorSettings.Qemu qemu && qemu.sharedFs() == HypervisorSettings.SharedFs.VIRTIO_FS
+                ? SandboxResources.Export.BY_DAEMON : SandboxResources.Export.BY_HYPERVISOR;
     }
 
     /** A VM's guest gets a spec fit for it, its seccomp profiles only if {@code disable_guest_seccomp = false}. */
@@ -84,13 +107,8 @@ final class SandboxBoot {
 
     /** The agent, once it answers; every call it makes is timed into the agent RPC histogram. */
     private static AgentClient dial(Hypervisor hypervisor, Duration timeout, ShimMetrics metrics) throws IOException, InterruptedException {
-        try {
-            return AgentClient.builder(hypervisor.agentEndpoint())
-                    .observer((action, nanos, outcome) -> metrics.observeAgentRpc(action, nanos))
-                    .dialTimeout(timeout).connect();
-        } catch (IOException e) {
-            // name the channel and where to look: the guest's console says why it never answered
-            throw new IOException(e.getMessage() + hypervisor.consoleLog().map(log -> "; the guest's console log is " + log).orElse(""), e);
-        }
+        return AgentClient.builder(hypervisor.agentEndpoint())
+                .observer((action, nanos, outcome) -> metrics.observeAgentRpc(action, nanos))
+                .dialTimeout(timeout).connect();
     }
 }

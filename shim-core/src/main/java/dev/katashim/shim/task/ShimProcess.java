@@ -156,7 +156,16 @@ final class ShimProcess {
         sandbox.signalProcess(containerId, isInit() ? "" : agentExecId, signal);
     }
 
+    /** Resizes its terminal; a process without one, or not running, is refused here rather than by the agent. */
     void resizePty(Sandbox sandbox, int rows, int columns) throws Exception {
+        String what = isInit() ? "container " + containerId : "exec " + execId + " of container " + containerId;
+        if (!stdio.terminal()) {
+            throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "%s has no terminal (it was not started with one): nothing to resize", what);
+        }
+        Status now = status();
+        if (now != Status.RUNNING && now != Status.PAUSED) {
+            throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "%s is %s: its terminal cannot be resized", what, now);
+        }
         sandbox.resizePty(containerId, agentExecId, rows, columns);
     }
 

@@ -53,6 +53,20 @@ class KataConfigLoaderTest {
     }
 
     @Test
+    void theAgentsDebugUnderUpstreamsKeyEnableDebug() throws Exception {
+        Path file = write("agent-debug.toml", """
+                [hypervisor.qemu]
+                kernel = "/opt/kata/vmlinuz"
+                initrd = "/opt/kata/initramfs.img"
+
+                [agent.kata]
+                enable_debug = true
+                """);
+        assertThat(KataConfigLoader.load(file).agent().debug()).isTrue();
+        assertThat(KataConfigLoader.load(write("quiet.toml", "[hypervisor.qemu]\nkernel = \"/k\"\ninitrd = \"/i\"\n")).agent().debug()).isFalse();
+    }
+
+    @Test
     void theNoVmSandboxOnlyWhenAFileNamesIt() throws Exception {
         Path file = write("none.toml", """
                 [hypervisor.none]

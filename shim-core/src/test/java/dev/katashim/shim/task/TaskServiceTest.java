@@ -232,7 +232,7 @@ class TaskServiceTest {
     void stateAndWaitAnswerWhileACreateIsStillBooting() throws Exception {
         create(POD, Map.of());
         call("Start", StartRequest.newBuilder().setId(POD).build());
-        call("Exec", exec("e1"));
+        call("Exec", exec("e1").toBuilder().setTerminal(true).build());
         call("Start", StartRequest.newBuilder().setId(POD).setExecId("e1").build());
         CountDownLatch gate = sandbox.blockCreate();
         CompletableFuture<Object> slowCreate = CompletableFuture.supplyAsync(() -> {
@@ -246,12 +246,27 @@ class TaskServiceTest {
         assertThat(state(POD).getStatus()).isEqualTo(Status.RUNNING);
         assertThat(((PidsResponse) call("Pids", PidsRequest.newBuilder().setId(POD).build())).getProcesses(0).getPid()).isEqualTo(FakeSandbox.PID);
         assertThat(((ConnectResponse) call("Connect", ConnectRequest.newBuilder().setId(POD).build())).getTaskPid()).isEqualTo(FakeSandbox.PID);
-        call("ResizePty", ResizePtyRequest.newBuilder().setId(POD).setWidth(80).setHeight(24).build());
+        call("ResizePty", ResizePtyRequest.newBuilder().setId(POD).setExecId("e1").setWidth(80).setHeight(24).build());
         sandbox.exitLastExec(POD, 7);
         assertThat(((WaitResponse) call("Wait", WaitRequest.newBuilder().setId(POD).setExecId("e1").build())).getExitStatus()).isEqualTo(7);
         assertThat(slowCreate).isNotDone();
         gate.countDown();
         slowCreate.get(UNDER_LOAD_DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    @Test
+    void resizePtyNeedsATerminalAndARunningProcess() throws Exception {
+        create(POD, Map.of());
+        call("Start", StartRequest.newBuilder().setId(POD).build());
+        assertStatus(() -> call("ResizePty", ResizePtyRequest.newBuilder().setId(POD).setWidth(80).setHeight(24).build()),
+                StatusCode.FAILED_PRECONDITION, "container pod1 has no terminal");
+        call("Exec", exec("tty").toBuilder().setTerminal(true).build());
+        assertStatus(() -> call("ResizePty", ResizePtyRequest.newBuilder().setId(POD).setExecId("tty").setWidth(80).setHeight(24).build()),
+                StatusCode.FAILED_PRECONDITION, "exec tty of container pod1 is CREATED");
+        call("Start", StartRequest.newBuilder().setId(POD).setExecId("tty").build());
+        call("ResizePty", ResizePtyRequest.newBuilder().setId(POD).setExecId("tty").setWidth(132).setHeight(43).build());
+        assertThat(sandbox.calls).contains("resizePty pod1 43x132");
+        assertThat(sandbox.calls).filteredOn(c -> c.startsWith("resizePty")).hasSize(1);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.katashim.vmm.qemu;
 
+import dev.katashim.vmm.DiesWithParent;
 import dev.katashim.vmm.VmmExit;
 import dev.katashim.vmm.qmp.QmpClient;
 import dev.katashim.vmm.qmp.QmpEvent;
@@ -35,12 +36,12 @@ final class QemuLauncher {
         log.debug("starting {}", String.join(" ", argv));
         Process process;
         try {
-            process = new ProcessBuilder(argv)
+            // QEMU must not outlive a killed shim: it gets SIGKILL when the shim's JVM dies
+            process = DiesWithParent.start(new ProcessBuilder(argv)
                     .directory(files.dir().toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(files.qemuLog().toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .start();
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
         } catch (IOException e) {
             throw new IOException("cannot run QEMU " + qemu + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package dev.katashim.vmm.qemu;
 
+import dev.katashim.vmm.DiesWithParent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +29,10 @@ final class Virtiofsd implements AutoCloseable {
         Files.deleteIfExists(files.virtiofsdSocket());
         List<String> argv = List.of(binary.toString(), "--socket-path=" + files.virtiofsdSocket(),
                 "-o", "source=" + sharedDir.toAbsolutePath(), "-o", "cache=auto", "-o", "sandbox=namespace");
-        Process process = new ProcessBuilder(argv)
+        Process process = DiesWithParent.start(new ProcessBuilder(argv)
                 .redirectErrorStream(true)
                 .redirectOutput(files.virtiofsdLog().toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .start();
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
         Virtiofsd daemon = new Virtiofsd(process);
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
