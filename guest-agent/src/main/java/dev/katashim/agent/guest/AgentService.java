@@ -80,6 +80,9 @@ import java.util.regex.Pattern;
  * The agent's RPCs, each mapped onto the sandbox / container / process state machine: the one
  * place to read what every implemented {@code grpc.AgentService} call does (the wiring to ttrpc,
  * and the calls this agent does not implement, are in {@link AgentServiceDefinition}).
+ * Why it is long (~580 lines): it is the agent's counterpart of the shim's Task service, one short
+ * method per implemented RPC of a 42-RPC API; splitting it by RPC group would scatter the one
+ * table a reader needs. The work itself lives in container/, process/, storage/ and sandbox/.
  */
 public final class AgentService {
     private static final Logger log = LoggerFactory.getLogger(AgentService.class);

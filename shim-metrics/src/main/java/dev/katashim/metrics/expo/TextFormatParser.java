@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
  * twice, a repeated series, a histogram whose buckets are not cumulative or lack {@code +Inf} or
  * whose {@code _count} differs from it, a family that reappears after others) is rejected whole,
  * with the reason, and the others are kept. Nothing in the input can make it throw.
+ * Why it is long (~420 lines): one grammar, read in one pass, with every rejection rule beside the
+ * line it checks; the rules only make sense together.
  */
 public final class TextFormatParser {
     private static final Pattern FLOAT = Pattern.compile("[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?");

@@ -36,6 +36,9 @@ import java.util.function.Consumer;
  * transition done with runc. Invalid transitions answer FAILED_PRECONDITION naming the state.
  * runc runs detached: the agent reaps the processes, looks at the cgroup's OOM kills when one
  * ends, and deletes the container from runc when its init has ended.
+ * Why it is long (~510 lines): every transition and its undo on failure must see the same state
+ * under one monitor (the detached runc, the held terminal start, the exec table, the OOM look);
+ * split across classes, that state would have to be shared and locked from several places.
  */
 public final class Container {
     private static final Logger log = LoggerFactory.getLogger(Container.class);
