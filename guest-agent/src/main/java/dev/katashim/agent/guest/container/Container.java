@@ -208,11 +208,15 @@ public final class Container {
         log.info("container {} init exited with status {}", id, status);
     }
 
-    /** Reports the OOM kills of the container's cgroup not reported yet, one event each. */
+    /**
+     * Reports the OOM kills of the container's cgroup not reported yet, as one event: the kernel may
+     * kill several processes for one OOM (a shell and its pipeline), and upstream's agent, woken by
+     * the cgroup's OOM notification, reports that once too.
+     */
     public void reportOomKills() {
         int kills = oomKills.takeNew();
-        for (int i = 0; i < kills; i++) {
-            log.info("container {}: a process was OOM-killed (its cgroup hit its memory limit)", id);
+        if (kills > 0) {
+            log.info("container {}: {} process(es) OOM-killed (its cgroup hit its memory limit)", id, kills);
             oomListener.accept(id);
         }
     }
