@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class OciHooks {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a killed hook's output may take to be read to its end (a busy machine is slow to schedule the reader). */
+    private static final Duration OUTPUT_GRACE = Duration.ofSeconds(10);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The points of the OCI lifecycle where the shim runs hooks, by their config.json names. */
@@ -115,7 +117,7 @@ public final class OciHooks {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly().waitFor();
             throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "%s timed out after %d s (Hook timeout): %s",
-                    what, hook.timeout().toSeconds(), output.completeOnTimeout("", 2, TimeUnit.SECONDS).join());
+                    what, hook.timeout().toSeconds(), output.completeOnTimeout("", OUTPUT_GRACE.toSeconds(), TimeUnit.SECONDS).join());
         }
         if (process.exitValue() != 0) {
             throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "%s failed with exit status %d: %s",
