@@ -42,9 +42,7 @@ public final class TaskService {
     private final Runnable exitShim;
     private final ReentrantLock lock = new ReentrantLock();
     private final Containers containers = new Containers();
-    private volatile Sandbox sandbox;
-    /** Opened by the Sandbox API (containerd's shim sandboxer), which also decides when it ends. */
-    private volatile boolean adopted;
+    private final SandboxSlot sandbox = new SandboxSlot();
 
     public TaskService(Sandboxes sandboxes, String namespace, TaskEvents events, Runnable exitShim) {
         this.sandboxes = sandboxes;
@@ -83,7 +81,7 @@ public final class TaskService {
     private CreateTaskResponse create(CreateTaskRequest request) throws Exception {
         NewTask task = NewTask.of(request);
         containers.requireAbsent(task.id());
-        Sandbox target = task.type().startsSandbox() ? openSandbox(task) : requireSandbox();
+        Sandbox target = task.type().startsSandbox() ? openSandbox(task) : sandbox.require();
         Container container;
         try {
             container = Container.create(task, target, namespace);
@@ -99,12 +97,8 @@ public final class TaskService {
     }
 
     private Sandbox openSandbox(NewTask task) throws Exception {
-        if (sandbox != null) {
-            throw TtrpcException.of(StatusCode.ALREADY_EXISTS, "cannot create another sandbox in sandbox: %s", sandbox.id());
-        }
-        Sandbox opened = sandboxes.open(task.type().sandboxId(), task.configPath(), task.bundle());
-        join(opened);
-        return opened;
+        sandbox.requireEmpty();
+        return join(sandboxes.open(task.type().sandboxId(), task.configPath(), task.bundle()), false);
     }
 
     /**
@@ -112,27 +106,21 @@ public final class TaskService {
      * Task API's Shutdown no longer ends the shim (ShutdownSandbox does).
      */
     public void adopt(Sandbox opened) throws Exception {
-        locked(() -> {
-            if (sandbox != null) {
-                throw TtrpcException.of(StatusCode.ALREADY_EXISTS, "cannot create another sandbox in sandbox: %s", sandbox.id());
-            }
-            adopted = true;
-            join(opened);
-            return null;
-        });
+        locked(() -> join(opened, true));
     }
 
-    private void join(Sandbox opened) {
+    private Sandbox join(Sandbox opened, boolean byApi) {
+        sandbox.fill(opened, byApi);
         // when the sandbox ends (its container exited, or its hypervisor died), so does every process in it
         opened.ended().thenRun(() -> containers.aliveProcesses().forEach(p -> recordExit(p, Exit.UNKNOWN_STATUS)));
-        sandbox = opened;
         OomWatch.start(opened, events);
+        return opened;
     }
 
     private StartResponse start(StartRequest request) throws Exception {
         Container container = containers.get(request.getId());
         ShimProcess process = container.process(request.getExecId());
-        Sandbox current = requireSandbox();
+        Sandbox current = sandbox.require();
         process.start(current);
         if (process.isInit()) {
             events.started(process.containerId(), current.pid());
@@ -149,75 +137,62 @@ public final class TaskService {
     }
 
     private void recordExit(ShimProcess process, int status) {
-        process.exited(status, exit -> events.exited(process.containerId(), process.eventId(), pid(), status, exit.at()));
+        process.exited(status, exit -> events.exited(process.containerId(), process.eventId(), sandbox.pid(), status, exit.at()));
     }
 
     private DeleteResponse delete(DeleteRequest request) throws Exception {
         Container container = containers.get(request.getId());
         if (!request.getExecId().isEmpty()) {
-            return deleteResponse(container.deleteExec(request.getExecId()), 0);
+            return TaskReplies.deleted(container.deleteExec(request.getExecId()), 0);
         }
-        Sandbox current = sandbox;
+        Sandbox current = sandbox.current();
         Exit exit = container.delete(current);
         containers.remove(container.id());
         if (container.ownsSandbox() && current != null) {
             current.destroy();
         }
-        events.deleted(container.id(), pid(), exit.status(), exit.at());
-        return deleteResponse(exit, pid());
-    }
-
-    private static DeleteResponse deleteResponse(Exit exit, int pid) {
-        return DeleteResponse.newBuilder().setExitStatus(exit.status()).setExitedAt(TaskEvents.timestamp(exit.at())).setPid(pid).build();
+        events.deleted(container.id(), sandbox.pid(), exit.status(), exit.at());
+        return TaskReplies.deleted(exit, sandbox.pid());
     }
 
     private Empty kill(KillRequest request) throws Exception {
         Container container = containers.get(request.getId());
         if (request.getAll() && request.getExecId().isEmpty()) {
-            container.killAll(requireSandbox(), request.getSignal());
+            container.killAll(sandbox.require(), request.getSignal());
         } else {
-            container.process(request.getExecId()).kill(requireSandbox(), request.getSignal());
+            container.process(request.getExecId()).kill(sandbox.require(), request.getSignal());
         }
         return Empty.getDefaultInstance();
     }
 
     private WaitResponse await(WaitRequest request, CallContext ctx) {
-        Exit exit = containers.get(request.getId()).process(request.getExecId()).awaitExit();
-        return WaitResponse.newBuilder().setExitStatus(exit.status()).setExitedAt(TaskEvents.timestamp(exit.at())).build();
+        return TaskReplies.exited(containers.get(request.getId()).process(request.getExecId()).awaitExit());
     }
 
     private StateResponse state(StateRequest request, CallContext ctx) {
         Container container = containers.get(request.getId());
-        ShimProcess process = container.process(request.getExecId());
-        ShimProcess.Snapshot now = process.snapshot();
-        StateResponse.Builder state = StateResponse.newBuilder()
-                .setId(process.eventId()).setExecId(process.execId()).setBundle(container.bundle().path().toString())
-                .setPid(pid()).setStatus(now.status())
-                .setStdin(process.stdio().stdin()).setStdout(process.stdio().stdout()).setStderr(process.stdio().stderr())
-                .setTerminal(process.stdio().terminal());
-        now.exit().ifPresent(exit -> state.setExitStatus(exit.status()).setExitedAt(TaskEvents.timestamp(exit.at())));
-        return state.build();
+        return TaskReplies.state(container, container.process(request.getExecId()), sandbox.pid());
     }
 
     private PidsResponse pids(PidsRequest request, CallContext ctx) {
         containers.get(request.getId());
         PidsResponse.Builder pids = PidsResponse.newBuilder();
-        if (sandbox != null) {
-            pids.addProcesses(ProcessInfo.newBuilder().setPid(pid()));
+        if (sandbox.current() != null) {
+            pids.addProcesses(ProcessInfo.newBuilder().setPid(sandbox.pid()));
         }
         return pids.build();
     }
 
     private ConnectResponse connect(ConnectRequest request, CallContext ctx) {
-        return ConnectResponse.newBuilder().setShimPid((int) ProcessHandle.current().pid()).setTaskPid(pid()).build();
+        return ConnectResponse.newBuilder().setShimPid((int) ProcessHandle.current().pid()).setTaskPid(sandbox.pid()).build();
     }
 
     private Empty shutdown(ShutdownRequest request) {
-        if ((!containers.isEmpty() || adopted) && !request.getNow()) {
+        if ((!containers.isEmpty() || sandbox.openedByApi()) && !request.getNow()) {
             return Empty.getDefaultInstance(); // containers remain, or the Sandbox API owns the sandbox: keep serving
         }
         sandboxes.shutdown();
-        sandbox = null;
+        sandbox.clear();
         exitShim.run();
         return Empty.getDefaultInstance();
     }
@@ -231,7 +206,7 @@ public final class TaskService {
 
     private Empty resizePty(ResizePtyRequest request, CallContext ctx) throws Exception {
         ShimProcess process = containers.get(request.getId()).process(request.getExecId());
-        process.resizePty(requireSandbox(), request.getHeight(), request.getWidth());
+        process.resizePty(sandbox.require(), request.getHeight(), request.getWidth());
         return Empty.getDefaultInstance();
     }
 
@@ -245,14 +220,14 @@ public final class TaskService {
 
     private Empty pause(PauseRequest request) throws Exception {
         Container container = containers.get(request.getId());
-        container.init().pause(requireSandbox());
+        container.init().pause(sandbox.require());
         events.paused(container.id());
         return Empty.getDefaultInstance();
     }
 
     private Empty resume(ResumeRequest request) throws Exception {
         Container container = containers.get(request.getId());
-        container.init().resume(requireSandbox());
+        container.init().resume(sandbox.require());
         events.resumed(container.id());
         return Empty.getDefaultInstance();
     }
@@ -262,31 +237,17 @@ public final class TaskService {
     }
 
     private Empty update(UpdateTaskRequest request) throws Exception {
-        containers.get(request.getId()).update(requireSandbox(), ResourceUpdate.of(request.getResources()));
+        containers.get(request.getId()).update(sandbox.require(), ResourceUpdate.of(request.getResources()));
         return Empty.getDefaultInstance();
     }
 
     private StatsResponse stats(StatsRequest request, CallContext ctx) throws Exception {
         Container container = containers.get(request.getId());
-        Sandbox current = sandbox;
+        Sandbox current = sandbox.current();
         if (current == null || container.init().status() == Status.STOPPED) {
             throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "container %s is not running: no stats", container.id());
         }
         return StatsResponse.newBuilder().setStats(CgroupMetrics.pack(current.statsContainer(container.id()))).build();
-    }
-
-    private Sandbox requireSandbox() {
-        Sandbox current = sandbox;
-        if (current == null) {
-            throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "BUG: Cannot start the container, since the sandbox hasn't been created");
-        }
-        return current;
-    }
-
-    /** Every task of the sandbox reports the hypervisor's pid, as upstream; 0 without a sandbox. */
-    private int pid() {
-        Sandbox current = sandbox;
-        return current == null ? 0 : current.pid();
     }
 
     private <T> T locked(Callable<T> rpc) throws Exception {
