@@ -44,7 +44,7 @@ public final class EventPublisher implements Publisher, AutoCloseable {
     public EventPublisher(String ttrpcAddress, String namespace) {
         this.containerd = ttrpcAddress == null || ttrpcAddress.isEmpty() ? null : endpointOf(ttrpcAddress);
         this.namespace = namespace;
-        this.worker = Thread.ofPlatform().daemon().name("event-publisher").start(this::run);
+        this.worker = Thread.ofVirtual().name("event-publisher").start(this::run); // idle it only waits on its queue
     }
 
     private static Endpoint endpointOf(String address) {

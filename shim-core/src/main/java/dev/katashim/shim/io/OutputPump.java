@@ -44,6 +44,8 @@ final class OutputPump {
 
     void start() {
         synchronized (lock) {
+            // a platform thread: stop() interrupts a write blocked in the FIFO, which closes the channel and
+            // signals the blocked thread; on a virtual thread that close waits forever for the blocked write
             thread = Thread.ofPlatform().daemon().name(name).unstarted(this::run);
             running = true;
             thread.start();
