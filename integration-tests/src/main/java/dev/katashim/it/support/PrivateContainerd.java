@@ -94,6 +94,8 @@ public final class PrivateContainerd implements AutoCloseable {
         Map<String, String> environment = builder.environment();
         // Our shim keeps its sandbox directories here instead of /run/vc/sbs: private, and swept by close().
         environment.put("KATA_SHIM_SANDBOX_ROOT", tempDir.resolve("sbs").toString());
+        // and the console logs it keeps of sandboxes that failed or died: not in the host's /run
+        environment.put("KATA_SHIM_KEPT_LOGS", keptConsoleLogs().toString());
         environment.putAll(options.environment);
         if (!options.pathPrefix.isEmpty()) {
             String prefix = options.pathPrefix.stream().map(Path::toString).collect(Collectors.joining(":"));
@@ -210,6 +212,11 @@ public final class PrivateContainerd implements AutoCloseable {
 
     public Path logFile() {
         return logFile;
+    }
+
+    /** Where our shim keeps the console logs of sandboxes that failed to boot or died on their own. */
+    public Path keptConsoleLogs() {
+        return tempDir.resolve("kept-console-logs");
     }
 
     /** The whole private directory (root, state, sockets, config, log); gone after close. */
