@@ -35,7 +35,8 @@ public final class PrivateContainerd implements AutoCloseable {
     private final CtrCommandLine ctr;
     private final Thread shutdownHook;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private Process containerd;
+    private final Builder options;
+    private volatile Process containerd;
 
     public static Builder builder() {
         return new Builder();
@@ -55,35 +56,46 @@ public final class PrivateContainerd implements AutoCloseable {
         logFile = tempDir.resolve("containerd.log");
         namespace = "kt-" + randomHex(4);
         commandTimeout = options.commandTimeout;
+        this.options = options;
         ctr = new CtrCommandLine(grpcSocket, namespace, tempDir.resolve("fifo"));
         shutdownHook = new Thread(this::closeQuietly, "close " + tempDir);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try {
-            launch(options);
+            writeConfig();
+            launch();
         } catch (RuntimeException | Error e) {
             closeQuietly();
             throw e;
         }
     }
 
-    private void launch(Builder options) {
+    private Path configFile() {
+        return tempDir.resolve("config.toml");
+    }
+
+    private void writeConfig() {
         ContainerdConfig config = new ContainerdConfig(root, state, grpcSocket, ttrpcSocket, tempDir.resolve("opt"),
                 options.criEnabled, options.logLevel, options.extraToml);
-        Path configFile = tempDir.resolve("config.toml");
         try {
             Files.createDirectories(tempDir.resolve("fifo"));
-            Files.writeString(configFile, config.toToml());
+            Files.writeString(configFile(), config.toToml());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        ProcessBuilder builder = new ProcessBuilder(options.containerdBinary.toString(), "--config", configFile.toString())
+    }
+
+    private void launch() {
+        ProcessBuilder builder = new ProcessBuilder(options.containerdBinary.toString(), "--config", configFile().toString())
                 .directory(tempDir.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(logFile.toFile())
+                // appended: a restarted containerd's log follows the first one's
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
         Map<String, String> environment = builder.environment();
         // Our shim keeps its sandbox directories here instead of /run/vc/sbs: private, and swept by close().
         environment.put("KATA_SHIM_SANDBOX_ROOT", tempDir.resolve("sbs").toString());
+        // and the console logs it keeps of sandboxes that failed or died: not in the host's /run
+        environment.put("KATA_SHIM_KEPT_LOGS", keptConsoleLogs().toString());
         environment.putAll(options.environment);
         if (!options.pathPrefix.isEmpty()) {
             String prefix = options.pathPrefix.stream().map(Path::toString).collect(Collectors.joining(":"));
@@ -119,6 +131,26 @@ public final class PrivateContainerd implements AutoCloseable {
                 + (last == null ? " (no socket)" : "; last ctr version: " + last) + "\nits log:\n" + log());
     }
 
+    /**
+     * Stops containerd as a service manager would (SIGTERM; its shims and their tasks keep running)
+     * and starts it again with the same configuration, as {@code systemctl restart containerd} does;
+     * returns once it answers again.
+     */
+    public void restart() throws InterruptedException {
+        if (closed.get()) {
+            throw new IllegalStateException("containerd in " + tempDir + " is closed");
+        }
+        if (!Processes.stop(containerd, STOP_GRACE)) {
+            throw new IllegalStateException("containerd in " + tempDir + " did not stop on SIGTERM within " + STOP_GRACE);
+        }
+        launch();
+    }
+
+    /** The pid of the containerd now running (it changes with {@link #restart}). */
+    public long pid() {
+        return containerd.pid();
+    }
+
     /** Runs {@code ctr --address <grpc> --namespace <ns> args...} with empty stdin. */
     public CommandResult ctr(String... args) {
         return ctrWithInput(new byte[0], commandTimeout, args);
@@ -126,11 +158,26 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** Like {@link #ctr}, feeding {@code stdin}; throws {@link CommandTimedOutException} after killing ctr's tree. */
     public CommandResult ctrWithInput(byte[] stdin, Duration timeout, String... args) {
+        return ExternalCommand.run(ctr.of(args), ctrEnvironment(), stdin, timeout);
+    }
+
+    /** Starts {@code ctr ... args} and leaves it running (e.g. {@code ctr events}), its stdin open. */
+    public BackgroundCommand ctrInBackground(String... args) {
+        return BackgroundCommand.start(ctrCommandLine(args), ctrEnvironment());
+    }
+
+    /** The argv of {@code ctr ... args} against this containerd, for a command that wraps it (e.g. in a terminal). */
+    public List<String> ctrCommandLine(String... args) {
+        return ctr.of(args);
+    }
+
+    /** The environment ctr runs with: nothing from the host's containerd settings. */
+    public static Map<String, String> ctrEnvironment() {
         Map<String, String> environment = new LinkedHashMap<>();
         // Our flags win anyway; unset these so nothing looks as if it came from the host's settings.
         environment.put("CONTAINERD_ADDRESS", null);
         environment.put("CONTAINERD_NAMESPACE", null);
-        return ExternalCommand.run(ctr.of(args), environment, stdin, timeout);
+        return environment;
     }
 
     /** A container id that no other run can have used: prefix plus random hex. */
@@ -165,6 +212,11 @@ public final class PrivateContainerd implements AutoCloseable {
 
     public Path logFile() {
         return logFile;
+    }
+
+    /** Where our shim keeps the console logs of sandboxes that failed to boot or died on their own. */
+    public Path keptConsoleLogs() {
+        return tempDir.resolve("kept-console-logs");
     }
 
     /** The whole private directory (root, state, sockets, config, log); gone after close. */

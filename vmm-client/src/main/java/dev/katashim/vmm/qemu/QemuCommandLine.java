@@ -74,11 +74,20 @@ public final class QemuCommandLine {
         return List.copyOf(args);
     }
 
+    /**
+     * Tells the image's /init to mount the share over virtio-fs: unlike a 9p device, a virtio-fs
+     * device shows no mount tag in the guest's sysfs (Linux 6.1), so the guest cannot find it alone.
+     */
+    static final String VIRTIO_FS_PARAM = "agent.shared_fs=virtio-fs";
+
     /** The guest kernel's command line: ours, then the root's, then the configuration's. */
     static String kernelParams(QemuConfig config) {
         List<String> params = new ArrayList<>(BASE_KERNEL_PARAMS);
         if (!config.debug()) {
             params.add("quiet");
+        }
+        if (config.sharedFs() == QemuConfig.SharedFs.VIRTIO_FS) {
+            params.add(VIRTIO_FS_PARAM);
         }
         if (config.root() instanceof GuestRoot.Image) {
             params.addAll(List.of("root=/dev/vda", "ro", "rootfstype=ext4"));

@@ -56,6 +56,7 @@ class QemuCommandLineTest {
         List<String> argv = build(config, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.TCG);
         assertThat(argv).containsSubsequence("-fsdev", "local,id=shared,path=/shared/a,,b,security_model=none",
                 "-device", "virtio-9p-pci,fsdev=shared,mount_tag=kataShared");
+        assertThat(argv.get(argv.indexOf("-append") + 1)).doesNotContain("agent.shared_fs");
     }
 
     @Test
@@ -66,6 +67,7 @@ class QemuCommandLineTest {
                 .containsSubsequence("-object", "memory-backend-memfd,id=mem,size=1024M,share=on")
                 .containsSubsequence("-chardev", "socket,id=virtiofs,path=/run/sbs/abc/virtiofsd.sock",
                         "-device", "vhost-user-fs-pci,chardev=virtiofs,tag=kataShared");
+        assertThat(argv.get(argv.indexOf("-append") + 1)).contains("agent.shared_fs=virtio-fs");
     }
 
     @Test
