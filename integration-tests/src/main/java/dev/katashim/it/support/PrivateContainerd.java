@@ -68,7 +68,7 @@ public final class PrivateContainerd implements AutoCloseable {
 
     private void launch(Builder options) {
         ContainerdConfig config = new ContainerdConfig(root, state, grpcSocket, ttrpcSocket, tempDir.resolve("opt"),
-                options.criEnabled, options.logLevel, options.extraToml);
+                options.criEnabled, options.criSettings, options.logLevel, options.extraToml);
         Path configFile = tempDir.resolve("config.toml");
         try {
             Files.createDirectories(tempDir.resolve("fifo"));
@@ -126,6 +126,15 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** Like {@link #ctr}, feeding {@code stdin}; throws {@link CommandTimedOutException} after killing ctr's tree. */
     public CommandResult ctrWithInput(byte[] stdin, Duration timeout, String... args) {
+        return ctrIn(ctr, stdin, timeout, args);
+    }
+
+    /** {@code ctr} in another namespace of this containerd (the CRI plugin's is {@code k8s.io}). */
+    public CommandResult ctrInNamespace(String otherNamespace, Duration timeout, String... args) {
+        return ctrIn(new CtrCommandLine(grpcSocket, otherNamespace, tempDir.resolve("fifo")), new byte[0], timeout, args);
+    }
+
+    private static CommandResult ctrIn(CtrCommandLine ctr, byte[] stdin, Duration timeout, String... args) {
         Map<String, String> environment = new LinkedHashMap<>();
         // Our flags win anyway; unset these so nothing looks as if it came from the host's settings.
         environment.put("CONTAINERD_ADDRESS", null);
@@ -288,6 +297,7 @@ public final class PrivateContainerd implements AutoCloseable {
         private final List<Path> pathPrefix = new ArrayList<>();
         private final Map<String, String> environment = new LinkedHashMap<>();
         private boolean criEnabled;
+        private String criSettings = "";
         private String logLevel = "info";
         private String extraToml = "";
         private Duration startTimeout = Duration.ofSeconds(30);
@@ -313,6 +323,12 @@ public final class PrivateContainerd implements AutoCloseable {
         /** Keep the CRI plugin (off by default: it slows start-up). */
         public Builder enableCri(boolean enabled) {
             criEnabled = enabled;
+            return this;
+        }
+
+        /** Keys for the CRI plugin's table ({@code sandbox_image = "..."}, one a line); sub-tables go in {@link #extraToml}. */
+        public Builder criSettings(String toml) {
+            criSettings = toml;
             return this;
         }
 
