@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * nothing under /var/lib/containerd, /run/containerd (beyond what is hard-coded there) or /opt/containerd.
  */
 public record ContainerdConfig(Path root, Path state, Path grpcSocket, Path ttrpcSocket, Path optDir,
-                               boolean criEnabled, String logLevel, String extraToml) {
+                               boolean criEnabled, String criSettings, String logLevel, String extraToml) {
 
     public static final String CRI_PLUGIN = "io.containerd.grpc.v1.cri";
 
@@ -30,6 +30,8 @@ public record ContainerdConfig(Path root, Path state, Path grpcSocket, Path ttrp
             toml.append("\n[plugins.\"").append(CRI_PLUGIN).append("\"]\n")
                     .append("  stream_server_address = \"127.0.0.1\"\n")
                     .append("  stream_server_port = \"0\"\n");
+            // keys of the CRI plugin's own table (sandbox_image, ...): TOML lets a table be opened once
+            criSettings.lines().forEach(line -> toml.append("  ").append(line.strip()).append('\n'));
         }
         if (!extraToml.isBlank()) {
             toml.append('\n').append(extraToml).append('\n');

@@ -75,7 +75,7 @@ public final class PrivateContainerd implements AutoCloseable {
 
     private void writeConfig() {
         ContainerdConfig config = new ContainerdConfig(root, state, grpcSocket, ttrpcSocket, tempDir.resolve("opt"),
-                options.criEnabled, options.logLevel, options.extraToml);
+                options.criEnabled, options.criSettings, options.logLevel, options.extraToml);
         try {
             Files.createDirectories(tempDir.resolve("fifo"));
             Files.writeString(configFile(), config.toToml());
@@ -159,6 +159,12 @@ public final class PrivateContainerd implements AutoCloseable {
     /** Like {@link #ctr}, feeding {@code stdin}; throws {@link CommandTimedOutException} after killing ctr's tree. */
     public CommandResult ctrWithInput(byte[] stdin, Duration timeout, String... args) {
         return ExternalCommand.run(ctr.of(args), ctrEnvironment(), stdin, timeout);
+    }
+
+    /** {@code ctr} in another namespace of this containerd (the CRI plugin's is {@code k8s.io}). */
+    public CommandResult ctrInNamespace(String otherNamespace, Duration timeout, String... args) {
+        CtrCommandLine other = new CtrCommandLine(grpcSocket, otherNamespace, tempDir.resolve("fifo"));
+        return ExternalCommand.run(other.of(args), ctrEnvironment(), new byte[0], timeout);
     }
 
     /** Starts {@code ctr ... args} and leaves it running (e.g. {@code ctr events}), its stdin open. */
@@ -340,6 +346,7 @@ public final class PrivateContainerd implements AutoCloseable {
         private final List<Path> pathPrefix = new ArrayList<>();
         private final Map<String, String> environment = new LinkedHashMap<>();
         private boolean criEnabled;
+        private String criSettings = "";
         private String logLevel = "info";
         private String extraToml = "";
         private Duration startTimeout = Duration.ofSeconds(30);
@@ -365,6 +372,12 @@ public final class PrivateContainerd implements AutoCloseable {
         /** Keep the CRI plugin (off by default: it slows start-up). */
         public Builder enableCri(boolean enabled) {
             criEnabled = enabled;
+            return this;
+        }
+
+        /** Keys for the CRI plugin's table ({@code sandbox_image = "..."}, one a line); sub-tables go in {@link #extraToml}. */
+        public Builder criSettings(String toml) {
+            criSettings = toml;
             return this;
         }
 

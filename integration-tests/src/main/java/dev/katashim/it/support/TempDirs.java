@@ -14,16 +14,29 @@ import java.util.List;
 public final class TempDirs {
 
     private static final Path SHORT_ROOT = Path.of("/tmp");
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private TempDirs() {
     }
 
-    /** A fresh directory such as /tmp/kt8405183929; the JDK's default tmpdir may be long or unusual. */
+    /**
+     * A fresh directory such as /tmp/kt3f9a01c2; the JDK's default tmpdir may be long or unusual, and
+     * its temp names carry up to 20 digits: a CRI sandbox's socket below {@code <dir>/sbs/<64-hex id>/}
+     * would pass the 107 bytes a unix socket path may have.
+     */
     public static Path createShort(String prefix) {
-        try {
-            return Files.createTempDirectory(SHORT_ROOT, prefix);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (int attempt = 0; ; attempt++) {
+            Path dir = SHORT_ROOT.resolve(prefix + java.util.HexFormat.of().toHexDigits(RANDOM.nextInt()));
+            try {
+                return Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                if (attempt >= 100) {
+                    throw new UncheckedIOException(taken);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 

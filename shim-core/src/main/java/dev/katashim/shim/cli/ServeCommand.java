@@ -2,6 +2,8 @@ package dev.katashim.shim.cli;
 
 import dev.katashim.shim.config.RuntimeOptions;
 import dev.katashim.shim.config.StartInput;
+import dev.katashim.shim.oci.Bundle;
+import dev.katashim.shim.resource.cgroup.PodCgroupPath;
 import dev.katashim.shim.events.EventPublisher;
 import dev.katashim.shim.events.TaskEvents;
 import dev.katashim.metrics.ShimMetrics;
@@ -52,6 +54,10 @@ final class ServeCommand {
                 // every Task RPC (v2 or v3) is timed into kata_shim_rpc_durations_histogram_milliseconds{action}
                 .observer(call -> metrics.observeShimRpc(TaskActions.of(call.service(), call.method()), call.durationNanos()))
                 .build();
+        // The launcher serves only sandboxes (pod members reuse their sandbox's shim): boot ours now,
+        // and before serving: a Create served first would find no early boot and boot a second VM.
+        sandboxes.prestart(args.id(), configPath, podCgroupOfBundle());
+        Runtime.getRuntime().addShutdownHook(new Thread(sandboxes::shutdown, "shim-exit"));
         try {
             server.listenOnInherited(INHERITED_LISTENER_FD, Endpoint.parse(args.socket()));
         } catch (Exception e) {
@@ -59,9 +65,6 @@ final class ServeCommand {
             return 1;
         }
         log.info("shim for {} in namespace {} serving on {}", args.id(), args.namespace(), args.socket());
-        // The launcher serves only sandboxes (pod members reuse their sandbox's shim): boot ours now.
-        sandboxes.prestart(args.id(), configPath);
-        Runtime.getRuntime().addShutdownHook(new Thread(sandboxes::shutdown, "shim-exit"));
         shutdown.await();
         try {
             // let the Shutdown reply go out, then stop
@@ -73,6 +76,15 @@ final class ServeCommand {
         publisher.drainAndClose(Duration.ofSeconds(3));
         log.info("shim for {} exiting", args.id());
         return 0;
+    }
+
+    /** The pod cgroup a CRI sandbox's config.json (in the bundle, our working directory) names; none without a readable one. */
+    private static java.util.Optional<String> podCgroupOfBundle() {
+        try {
+            return PodCgroupPath.of(Bundle.read(java.nio.file.Path.of("").toAbsolutePath()).config());
+        } catch (RuntimeException noBundle) {
+            return java.util.Optional.empty();
+        }
     }
 
     /** What {@code start} saved from its stdin into the bundle (the launcher already refused garbage). */

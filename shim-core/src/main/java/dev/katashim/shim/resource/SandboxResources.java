@@ -51,13 +51,19 @@ public final class SandboxResources {
      * hypervisor exports to a guest, or the host's own paths for a host agent.
      */
     public static SandboxResources prepare(String sandboxId, Export export, Path sharedDir) throws IOException {
+        return prepare(sandboxId, export, sharedDir, java.util.Optional.empty());
+    }
+
+    /** The same, the cgroup inside a CRI pod's cgroup when {@code podCgroupsPath} is given. */
+    public static SandboxResources prepare(String sandboxId, Export export, Path sharedDir,
+                                           java.util.Optional<String> podCgroupsPath) throws IOException {
         if (export == Export.HOST_PATHS) {
-            return new SandboxResources(SandboxCgroup.create(sandboxId), new GuestShare.HostPaths(), null, null);
+            return new SandboxResources(SandboxCgroup.create(sandboxId, podCgroupsPath), new GuestShare.HostPaths(), null, null);
         }
         Files.createDirectories(sharedDir);
         SharedSubtree subtree = export == Export.BY_DAEMON ? SharedSubtree.make(sharedDir) : null;
         try {
-            return new SandboxResources(SandboxCgroup.create(sandboxId), new GuestShare.SharedDirectory(sharedDir),
+            return new SandboxResources(SandboxCgroup.create(sandboxId, podCgroupsPath), new GuestShare.SharedDirectory(sharedDir),
                     new SharedVolumes(sharedDir, GuestShare.SharedDirectory.GUEST_MOUNT), subtree);
         } catch (RuntimeException e) {
             if (subtree != null) {
@@ -144,8 +150,8 @@ public final class SandboxResources {
         RootfsMounts.unmountLeftover(bundle.resolve("rootfs"));
     }
 
-    /** After a dead shim, once its processes are killed: the sandbox's cgroups. */
-    public static void removeLeftoverCgroups(String sandboxId) throws IOException {
-        SandboxCgroup.removeLeftover(sandboxId);
+    /** After a dead shim, once its processes are killed: the sandbox's cgroups ({@code recorded}: the one its directory names). */
+    public static void removeLeftoverCgroups(String sandboxId, java.util.Optional<String> recorded) throws IOException {
+        SandboxCgroup.removeLeftover(sandboxId, recorded);
     }
 }

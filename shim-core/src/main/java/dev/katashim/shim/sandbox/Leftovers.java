@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -75,7 +76,13 @@ public final class Leftovers {
                 }
             }
         }
-        SandboxResources.removeLeftoverCgroups(sandbox.sandboxId());
+        Optional<String> recordedCgroup;
+        try {
+            recordedCgroup = Optional.of(Files.readString(sandbox.hostCgroupFile()).strip()).filter(p -> p.startsWith("/"));
+        } catch (IOException none) {
+            recordedCgroup = Optional.empty();
+        }
+        SandboxResources.removeLeftoverCgroups(sandbox.sandboxId(), recordedCgroup);
         sandbox.delete();
     }
 }

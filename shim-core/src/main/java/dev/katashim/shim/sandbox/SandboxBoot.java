@@ -32,8 +32,8 @@ final class SandboxBoot {
     private SandboxBoot() {
     }
 
-    static AgentSandbox boot(String sandboxId, Optional<Path> configPath, ShimConfig config, ShimMetrics metrics)
-            throws IOException, InterruptedException {
+    static AgentSandbox boot(String sandboxId, Optional<Path> configPath, Optional<String> podCgroupsPath,
+                             ShimConfig config, ShimMetrics metrics) throws IOException, InterruptedException {
         KataConfig kata = configuration(configPath);
         if (kata.runtime().enableDebug()) {
             DebugLogging.enable("[runtime] enable_debug in " + kata.source());
@@ -51,7 +51,11 @@ final class SandboxBoot {
         SandboxResources resources = null;
         GuestDiagnostics diagnostics = null;
         try {
-            resources = SandboxResources.prepare(sandboxId, export(kata, hypervisor), directory.sharedDir());
+            resources = SandboxResources.prepare(sandboxId, export(kata, hypervisor), directory.sharedDir(), podCgroupsPath);
+            Optional<String> cgroup = resources.cgroup().path();
+            if (cgroup.isPresent()) {
+                Files.writeString(directory.hostCgroupFile(), cgroup.get());
+            }
             StartPhases.Timing vmBoot = phases.begin(Phase.VM_BOOT);
             hypervisor.start(directory.path(), resources.placement());
             diagnostics = GuestDiagnostics.start(sandboxId, hypervisor, config.keptLogs());

@@ -63,6 +63,11 @@ public record SandboxDirectory(Path path) {
         return path.resolve("hypervisor.pid");
     }
 
+    /** The sandbox's host cgroup path (a CRI pod's is inside the pod's cgroup), for {@code delete} after a dead shim. */
+    public Path hostCgroupFile() {
+        return path.resolve("host-cgroup");
+    }
+
     /** Where host directories are bind-mounted for a guest to see them (exported over 9p or virtio-fs). */
     public Path sharedDir() {
         return path.resolve("shared");

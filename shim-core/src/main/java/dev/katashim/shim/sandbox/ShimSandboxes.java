@@ -2,6 +2,7 @@ package dev.katashim.shim.sandbox;
 
 import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.shim.oci.Bundle;
+import dev.katashim.shim.resource.cgroup.PodCgroupPath;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,13 +38,16 @@ public final class ShimSandboxes implements Sandboxes {
         this.metrics = metrics;
     }
 
-    /** Starts booting sandbox {@code sandboxId} in the background, with the configuration {@code start} was given. */
-    public void prestart(String sandboxId, Optional<Path> configPath) {
+    /**
+     * Starts booting sandbox {@code sandboxId} in the background, with the configuration {@code start}
+     * was given; a CRI pod's VM goes into {@code podCgroupsPath}'s pod cgroup (see PodCgroupPath).
+     */
+    public void prestart(String sandboxId, Optional<Path> configPath, Optional<String> podCgroupsPath) {
         CompletableFuture<AgentSandbox> booting = new CompletableFuture<>();
         prestarted = new Prestarted(sandboxId, configPath, booting);
         Thread.ofVirtual().name("boot-" + sandboxId).start(() -> {
             try {
-                booting.complete(SandboxBoot.boot(sandboxId, configPath, config, metrics));
+                booting.complete(SandboxBoot.boot(sandboxId, configPath, podCgroupsPath, config, metrics));
             } catch (Throwable e) {
                 booting.completeExceptionally(e);
             }
@@ -52,7 +56,7 @@ public final class ShimSandboxes implements Sandboxes {
 
     @Override
     public Sandbox open(String sandboxId, Optional<Path> configPath, Bundle bundle) throws Exception {
-        AgentSandbox sandbox = takeOrBoot(sandboxId, configPath);
+        AgentSandbox sandbox = takeOrBoot(sandboxId, configPath, PodCgroupPath.of(bundle.config()));
         try {
             sandbox.create(bundle);
         } catch (Exception e) {
@@ -63,7 +67,7 @@ public final class ShimSandboxes implements Sandboxes {
         return sandbox;
     }
 
-    private AgentSandbox takeOrBoot(String sandboxId, Optional<Path> configPath) throws Exception {
+    private AgentSandbox takeOrBoot(String sandboxId, Optional<Path> configPath, Optional<String> podCgroupsPath) throws Exception {
         Prestarted early = prestarted;
         prestarted = null;
         if (early != null) {
@@ -77,7 +81,7 @@ public final class ShimSandboxes implements Sandboxes {
             log.info("sandbox {}: Create asked for {} with {}; stopping the early boot", early.id(), sandboxId, configPath);
             early.abandon();
         }
-        return SandboxBoot.boot(sandboxId, configPath, config, metrics);
+        return SandboxBoot.boot(sandboxId, configPath, podCgroupsPath, config, metrics);
     }
 
     @Override
