@@ -27,7 +27,7 @@ class HostSideFaultsTest {
 
     @Test
     void theShimKilledTakesQemuWithItAndRmLeavesNothing(@TempDir Path dir) throws Exception {
-        try (VmPod pod = VmPod.start(dir, "");
+        try (VmPod pod = VmPod.start(dir);
              CtrEvents events = CtrEvents.start(pod.containerd, VM_DEADLINE)) {
             long qemu = pod.hypervisorPid();
             long shim;
@@ -53,7 +53,7 @@ class HostSideFaultsTest {
 
     @Test
     void containerdRestartedWhileAVmContainerRunsStillDrivesItToItsEnd(@TempDir Path dir) throws Exception {
-        try (VmPod pod = VmPod.start(dir, "")) {
+        try (VmPod pod = VmPod.start(dir)) {
             long before = pod.containerd.pid();
             pod.containerd.restart();
             assertThat(pod.containerd.pid()).isNotEqualTo(before);
