@@ -28,6 +28,11 @@ public final class KataConfigs {
 
     /** A QEMU sandbox booting this checkout's guest image; {@code extra} lines go into [hypervisor.qemu]. */
     public static Path qemu(Path dir, Path repo, String extra, int dialTimeoutSeconds) {
+        return qemu(dir, repo, "virtio-9p", extra, dialTimeoutSeconds);
+    }
+
+    /** The same, sharing host files with the guest over {@code sharedFs} (virtio-9p, virtio-fs). */
+    public static Path qemu(Path dir, Path repo, String sharedFs, String extra, int dialTimeoutSeconds) {
         Path image = guestImage(repo);
         return write(dir.resolve("configuration-qemu.toml"), String.join("\n",
                 "[hypervisor.qemu]",
@@ -37,7 +42,7 @@ public final class KataConfigs {
                 "machine_type = \"q35\"",
                 "default_vcpus = 1",
                 "default_memory = 1024",
-                "shared_fs = \"virtio-9p\"",
+                "shared_fs = \"" + sharedFs + "\"",
                 extra,
                 "",
                 "[agent.kata]",

@@ -23,6 +23,7 @@ final class ContainerdLeftovers {
     /** Hard-coded in containerd 1.6 and its runc shim, whatever the configured state dir. */
     static final Path SHARED_RUN_DIR = Path.of("/run/containerd");
     private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
+    private static final String SANDBOX_CGROUP_PARENT = "kata_overhead";
     private static final Pattern RUNC_STATE_PID = Pattern.compile("\"pid\":\\s*(\\d+)");
     private static final Pattern SHIM_ID_ARGUMENT = Pattern.compile("(?:^| )-id (\\S+)");
     private static final Duration QUICK = Duration.ofSeconds(10);
@@ -61,6 +62,7 @@ final class ContainerdLeftovers {
                 ourProcesses.stream().map(LinuxProcess::pid).toList()));
         attempt("delete runc containers", this::deleteRuncContainers);
         attempt("remove cgroups", this::removeCgroups);
+        attempt("remove sandbox cgroups", () -> removeSandboxCgroups(containerIds));
         attempt("remove shim sockets", () -> removeShimSockets(containerIds));
         attempt("check for surviving processes", this::checkNoProcessSurvived);
         attempt("unmount", () -> {
@@ -77,6 +79,7 @@ final class ContainerdLeftovers {
         Set<String> ids = new TreeSet<>();
         ids.addAll(childNames(bundlesDir));
         ids.addAll(childNames(runcStateDir(namespace)));
+        ids.addAll(childNames(tempDir.resolve("sbs")));
         for (LinuxProcess process : ourProcesses) {
             Matcher m = SHIM_ID_ARGUMENT.matcher(process.commandLine());
             if (m.find()) {
@@ -160,6 +163,30 @@ final class ContainerdLeftovers {
                     throw e;
                 }
                 Thread.sleep(50);
+            }
+        }
+    }
+
+    /**
+     * Our shim puts each sandbox's VMM in {@code kata_overhead/<sandbox id>} (every v1 hierarchy, or
+     * the v2 tree), as upstream; a shim killed before its teardown leaves it.
+     */
+    private void removeSandboxCgroups(Set<String> sandboxIds) throws IOException, InterruptedException {
+        List<Path> ourCgroups = new ArrayList<>();
+        try (Stream<Path> hierarchies = Stream.concat(Stream.of(CGROUP_ROOT), childDirs(CGROUP_ROOT))) {
+            for (Path hierarchy : hierarchies.toList()) {
+                for (String id : sandboxIds) {
+                    Path cgroup = hierarchy.resolve(SANDBOX_CGROUP_PARENT).resolve(id);
+                    if (Files.isDirectory(cgroup)) {
+                        ourCgroups.add(cgroup);
+                    }
+                }
+            }
+        }
+        for (Path cgroup : ourCgroups) {
+            for (Path dir : dirsDeepestFirst(cgroup)) {
+                killMembers(dir);
+                removeCgroupDir(dir);
             }
         }
     }

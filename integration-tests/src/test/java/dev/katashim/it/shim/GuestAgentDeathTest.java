@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GuestAgentDeathTest {
     @Test
     void everyProcessExits255TheSandboxIsTornDownAndNothingIsLeft(@TempDir Path dir) throws Exception {
-        try (VmPod pod = VmPod.start(dir, "", "--privileged");
+        try (VmPod pod = VmPod.start(dir, "--privileged");
              CtrEvents events = CtrEvents.start(pod.containerd, VM_DEADLINE);
              PodProcesses processes = PodProcesses.startIn(pod)) {
             // the exec that asks may itself end with the agent: its own outcome is not the point

@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GuestKernelPanicTest {
     @Test
     void everyProcessExits255TheLogNamesThePanicAndNothingIsLeft(@TempDir Path dir) throws Exception {
-        try (VmPod pod = VmPod.start(dir, "", "--privileged");
+        try (VmPod pod = VmPod.start(dir, "--privileged");
              CtrEvents events = CtrEvents.start(pod.containerd, VM_DEADLINE);
              PodProcesses processes = PodProcesses.startIn(pod)) {
             pod.exec(pod.id, "echo c > /proc/sysrq-trigger");

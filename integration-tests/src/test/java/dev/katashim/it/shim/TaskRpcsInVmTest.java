@@ -50,7 +50,7 @@ class TaskRpcsInVmTest {
 
     @BeforeAll
     static void startAPod(@TempDir Path dir) throws Exception {
-        pod = VmPod.start(dir, "");
+        pod = VmPod.start(dir);
         events = CtrEvents.start(pod.containerd, VM_DEADLINE);
         app = pod.startMember("app");
     }

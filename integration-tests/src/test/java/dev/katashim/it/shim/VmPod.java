@@ -49,21 +49,30 @@ final class VmPod implements AutoCloseable {
         return Path.of("").toAbsolutePath().getParent();
     }
 
-    /** A containerd whose shims boot this checkout's guest image with {@code qemuExtra} in [hypervisor.qemu]. */
-    static PrivateContainerd containerd(Path dir, String qemuExtra) {
+    /** A Kata configuration in {@code dir} booting this checkout's guest image, sharing files over {@code sharedFs}. */
+    static Path kataConfig(Path dir, String sharedFs) {
         assertThat(KataConfigs.guestImage(repo()).resolve("initramfs.img"))
                 .as("the guest image (scripts/setup builds it with scripts/build-guest-image)").exists();
+        return KataConfigs.qemu(dir, repo(), sharedFs, "", AGENT_DIAL_TIMEOUT_SECONDS);
+    }
+
+    /** A containerd whose shims read {@code kataConfig}. */
+    static PrivateContainerd containerd(Path kataConfig) {
         return PrivateContainerd.builder().prependToPath(repo().resolve("bin"))
-                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo(), qemuExtra, AGENT_DIAL_TIMEOUT_SECONDS).toString())
-                .start();
+                .environment("KATA_CONF_FILE", kataConfig.toString()).start();
+    }
+
+    /** {@link #start(Path, Path, String...)} over virtio-9p, the shipped configuration's choice. */
+    static VmPod start(Path dir, String... sandboxOptions) {
+        return start(dir, kataConfig(dir, "virtio-9p"), sandboxOptions);
     }
 
     /**
      * Starts a containerd and a pod whose sandbox container runs forever with {@code sandboxOptions}
      * (extra ctr run flags); on failure the containerd is closed again.
      */
-    static VmPod start(Path dir, String qemuExtra, String... sandboxOptions) {
-        PrivateContainerd containerd = containerd(dir, qemuExtra);
+    static VmPod start(Path dir, Path kataConfig, String... sandboxOptions) {
+        PrivateContainerd containerd = containerd(kataConfig);
         try {
             String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
             VmPod pod = new VmPod(containerd, rootfs, containerd.uniqueId("pod"));
