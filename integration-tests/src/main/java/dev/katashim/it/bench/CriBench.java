@@ -25,6 +25,10 @@ public final class CriBench {
     /** An idle pod settles (the guest's boot-time work done) before its memory is read. */
     private static final Duration SETTLE = Duration.ofSeconds(15);
 
+    private static final Duration IDLE_CPU_WINDOW = Duration.ofSeconds(20);
+    /** USER_HZ: 100 on every Linux x86-64 build. */
+    private static final int CLOCK_TICKS_PER_SECOND = 100;
+
     private record Timing(long startNanos, long teardownNanos) {
     }
 
@@ -84,12 +88,26 @@ public final class CriBench {
         System.out.println("start phases of a kata pod (seconds):");
         metrics.lines().filter(l -> l.startsWith("kata_shim_sandbox_start_phase_seconds{")).forEach(l -> System.out.println("  " + l));
         Thread.sleep(SETTLE);
-        long shim = pssKib(Long.parseLong(Files.readString(sandbox.resolve("shim.pid")).trim()));
-        long qemu = pssKib(Long.parseLong(Files.readString(sandbox.resolve("hypervisor.pid")).trim()));
+        long shimPid = Long.parseLong(Files.readString(sandbox.resolve("shim.pid")).trim());
+        long qemuPid = Long.parseLong(Files.readString(sandbox.resolve("hypervisor.pid")).trim());
+        long shim = pssKib(shimPid);
+        long qemu = pssKib(qemuPid);
         System.out.printf("host memory of an idle kata pod (PSS): shim %.0f MiB + QEMU %.0f MiB = %.0f MiB (guest default_memory 1024 MiB)%n",
                 shim / 1024.0, qemu / 1024.0, (shim + qemu) / 1024.0);
+        long ticksBefore = cpuTicks(shimPid) + cpuTicks(qemuPid);
+        Thread.sleep(IDLE_CPU_WINDOW);
+        long ticks = cpuTicks(shimPid) + cpuTicks(qemuPid) - ticksBefore;
+        System.out.printf("host CPU of the idle kata pod (shim + QEMU) over %d s: %.0f millicores%n",
+                IDLE_CPU_WINDOW.toSeconds(), ticks * 1000.0 / CLOCK_TICKS_PER_SECOND / IDLE_CPU_WINDOW.toSeconds());
         cri.stopPodSandbox(pod);
         cri.removePodSandbox(pod);
+    }
+
+    /** utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     /** Proportional set size: shared pages divided among their users, so pods add up. */
