@@ -14,6 +14,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -139,7 +140,7 @@ public final class CriClient implements AutoCloseable {
     /** ExecSync with the runtime's own {@code timeout}; our deadline leaves it room to say so first. */
     public ExecSyncResponse execSync(String containerId, Duration timeout, String... command) {
         ExecSyncRequest request = ExecSyncRequest.newBuilder().setContainerId(containerId)
-                .addAllCmd(java.util.List.of(command)).setTimeout(timeout.toSeconds()).build();
+                .addAllCmd(List.of(command)).setTimeout(timeout.toSeconds()).build();
         return call(CriMethods.EXEC_SYNC, request, timeout.isZero() ? callTimeout : timeout.plus(callTimeout));
     }
 

@@ -1,6 +1,7 @@
 package dev.katashim.it.cri;
 
 import dev.katashim.cri.CriClient;
+import dev.katashim.cri.CriMethods;
 import dev.katashim.cri.v1.ContainerConfig;
 import dev.katashim.cri.v1.ContainerMetadata;
 import dev.katashim.cri.v1.ImageSpec;
@@ -11,6 +12,8 @@ import dev.katashim.cri.v1.NamespaceOption;
 import dev.katashim.cri.v1.PodSandbox;
 import dev.katashim.cri.v1.PodSandboxConfig;
 import dev.katashim.cri.v1.PodSandboxMetadata;
+import dev.katashim.cri.v1.RemovePodSandboxRequest;
+import dev.katashim.cri.v1.StopPodSandboxRequest;
 import dev.katashim.it.support.CommandResult;
 import dev.katashim.it.support.PrivateContainerd;
 import dev.katashim.it.support.TempDirs;
@@ -40,7 +43,7 @@ public final class CriNode implements AutoCloseable {
     public static final String PAUSE = "katashim.test/pause:1";
     /** The CRI plugin of containerd 1.6 keeps everything in this namespace, whatever else is configured. */
     public static final String CRI_NAMESPACE = "k8s.io";
-    /** kubelet's default --runtime-request-timeout is 2 min; RunPodSandbox under TCG must fit in it, with room. */
+    /** Each CRI call's deadline: kubelet's default --runtime-request-timeout is 2 min; a TCG boot on a loaded machine may pass it. */
     public static final Duration CALL_TIMEOUT = Duration.ofMinutes(4);
     private static final Duration IMPORT_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration CLEANUP_CALL_TIMEOUT = Duration.ofMinutes(2);
@@ -119,10 +122,10 @@ public final class CriNode implements AutoCloseable {
         try {
             for (PodSandbox pod : cri.listPodSandbox().getItemsList()) {
                 try {
-                    cri.call(dev.katashim.cri.CriMethods.STOP_POD_SANDBOX, dev.katashim.cri.v1.StopPodSandboxRequest
-                            .newBuilder().setPodSandboxId(pod.getId()).build(), CLEANUP_CALL_TIMEOUT);
-                    cri.call(dev.katashim.cri.CriMethods.REMOVE_POD_SANDBOX, dev.katashim.cri.v1.RemovePodSandboxRequest
-                            .newBuilder().setPodSandboxId(pod.getId()).build(), CLEANUP_CALL_TIMEOUT);
+                    cri.call(CriMethods.STOP_POD_SANDBOX, StopPodSandboxRequest.newBuilder()
+                            .setPodSandboxId(pod.getId()).build(), CLEANUP_CALL_TIMEOUT);
+                    cri.call(CriMethods.REMOVE_POD_SANDBOX, RemovePodSandboxRequest.newBuilder()
+                            .setPodSandboxId(pod.getId()).build(), CLEANUP_CALL_TIMEOUT);
                 } catch (RuntimeException e) {
                     problems.add("pod " + pod.getId() + " left for the sweep: " + e.getMessage());
                 }

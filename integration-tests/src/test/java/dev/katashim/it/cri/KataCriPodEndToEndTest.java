@@ -322,6 +322,46 @@ class KataCriPodEndToEndTest {
         assertThat(sh(app, "echo alive")).isEqualTo("alive\n");
     }
 
+    @Test
+    void aVmThatDiesTakesThePodDownAndRemovingItLeavesNothing() throws Exception {
+        PodSandboxConfig config = node.pod("dies").build();
+        String dies = cri.runPodSandbox(config, CriNode.KATA);
+        String container = cri.createContainer(dies, CriNode.container("c", "/bin/sh", "-c", "while :; do sleep 1; done").build(), config);
+        cri.startContainer(container);
+        long qemu = Long.parseLong(Files.readString(node.sandboxRoot().resolve(dies).resolve("hypervisor.pid")).trim());
+        ProcessHandle.of(qemu).orElseThrow().destroyForcibly();
+        await().atMost(GUEST_DEADLINE).untilAsserted(() -> {
+            assertThat(cri.podSandboxStatus(dies).getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_NOTREADY);
+            assertThat(cri.containerStatus(container).getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
+        });
+        cri.stopPodSandbox(dies);
+        cri.removePodSandbox(dies);
+        assertNothingLeftOf(dies, container);
+        assertThat(sh(app, "echo alive")).isEqualTo("alive\n");
+    }
+
+    @Test
+    void aKilledShimsPodIsCleanedUpByDeleteIncludingItsCgroupInThePod() throws Exception {
+        PodSandboxConfig config = node.pod("orphan").build();
+        String orphan = cri.runPodSandbox(config, CriNode.KATA);
+        String container = cri.createContainer(orphan, CriNode.container("c", "/bin/sh", "-c", "while :; do sleep 1; done").build(), config);
+        cri.startContainer(container);
+        String recorded = Files.readString(node.sandboxRoot().resolve(orphan).resolve("host-cgroup")).strip();
+        assertThat(recorded).isEqualTo(config.getLinux().getCgroupParent() + "/kata_" + orphan);
+        assertThat(Path.of("/sys/fs/cgroup/memory" + recorded)).isDirectory();
+        processesNaming("-id " + orphan, "ShimMain").getFirst().destroyForcibly();
+        // containerd runs the shim's delete for each of the pod's tasks; the pod is then down
+        await().atMost(GUEST_DEADLINE).untilAsserted(() -> {
+            assertThat(cri.podSandboxStatus(orphan).getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_NOTREADY);
+            assertThat(cri.containerStatus(container).getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
+            assertThat(Path.of("/sys/fs/cgroup/memory" + recorded)).doesNotExist();
+        });
+        cri.stopPodSandbox(orphan);
+        cri.removePodSandbox(orphan);
+        assertNothingLeftOf(orphan, container);
+        assertThat(sh(app, "echo alive")).isEqualTo("alive\n");
+    }
+
     private static void assertNothingLeftOf(String sandbox, String container) {
         assertThat(cri.listPodSandbox().getItemsList()).extracting(p -> p.getId()).doesNotContain(sandbox);
         await().atMost(GUEST_DEADLINE).ignoreExceptions().untilAsserted(() -> {
