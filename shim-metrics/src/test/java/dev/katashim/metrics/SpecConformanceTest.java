@@ -77,7 +77,8 @@ class SpecConformanceTest {
     static void start() throws Exception {
         spec = SpecTable.load();
         root = Files.createTempDirectory(Path.of("/tmp"), "ksm-spec");
-        hypervisor = new ProcessBuilder("sleep", "120").start();
+        // in a network namespace of its own, as QEMU is in a pod's: so it has a netdev family of its own
+        hypervisor = new ProcessBuilder("unshare", "--net", "sleep", "120").start();
         overhead = PodOverhead.start(new PodOverhead.Inputs() {
             @Override
             public dev.katashim.metrics.overhead.Usage host() throws Exception {
@@ -201,6 +202,19 @@ class SpecConformanceTest {
     }
 
     @Test
+    void aHypervisorInTheShimsNetworkNamespaceServesNoNetdevOfItsOwn() throws Exception {
+        Process beside = new ProcessBuilder("sleep", "60").start();
+        try (TestSandbox shared = TestSandbox.in(root, "sb-shared-net").hypervisorPid(beside::pid).start()) {
+            Map<String, Family> served = shared.scrape();
+            // the same interfaces as the shim's, series for series: kata_shim_netdev has them
+            assertThat(served).containsKeys("kata_hypervisor_threads", "kata_hypervisor_proc_status", "kata_shim_netdev")
+                    .doesNotContainKey("kata_hypervisor_netdev");
+        } finally {
+            beside.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void theAgentsFamiliesAreMergedInAndItsCallsTimed() throws Exception {
         double before = sandbox.scrape().get(ShimMetrics.AGENT_RPC).value("action", "grpc.GetMetricsRequest", "le", "+Inf");
         Map<String, Family> served = sandbox.scrape();
@@ -251,6 +265,7 @@ class SpecConformanceTest {
                 && "exit_io_out".equals(s.labels().get("item")));
         assertThat(served.get("kata_hypervisor_signals").value("item", "sigsegv")).isEqualTo(2);
         assertThat(served.get("kata_hypervisor_threads").value()).isEqualTo(1); // sleep(1) has one thread
+        assertThat(served.get("kata_hypervisor_netdev").labelValues("interface")).containsOnly("lo"); // its namespace's only one
         assertThat(served.get("kata_shim_pod_overhead_memory_in_bytes").value()).isGreaterThanOrEqualTo(0);
         assertThat(served.get("kata_shim_pod_overhead_cpu").value()).isGreaterThanOrEqualTo(0);
     }
