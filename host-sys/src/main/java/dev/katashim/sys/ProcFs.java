@@ -95,6 +95,19 @@ public final class ProcFs {
         }
     }
 
+    /**
+     * The network namespace {@code pid} is in, as {@code /proc/<pid>/ns/net} names it
+     * ({@code net:[4026531840]}): two processes with the same name see the same interfaces.
+     * Empty when the process is gone or not ours to look at.
+     */
+    public Optional<String> networkNamespace(String pid) {
+        try {
+            return Optional.of(Files.readSymbolicLink(root.resolve(pid).resolve("ns").resolve("net")).toString());
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The start of process {@code pid} in clock ticks after boot, or -1 (it tells a pid's reuse apart). */
     public long startTicks(String pid) {
         return stat(pid).map(ProcessStat::startTicks).orElse(-1L);

@@ -77,6 +77,30 @@ class ProcFsTest {
     }
 
     @Test
+    void aChildInANetworkNamespaceOfItsOwnIsToldApartFromOneInOurs() throws Exception {
+        Process same = sleeper();
+        Process own = new ProcessBuilder("unshare", "--net", "sleep", "60").start();
+        try {
+            String ours = ProcFs.HOST.networkNamespace("self").orElseThrow();
+            assertThat(ours).startsWith("net:[");
+            assertThat(ProcFs.HOST.networkNamespace(Long.toString(same.pid()))).hasValue(ours);
+            // unshare execs sleep once the namespace exists: wait for that, then it differs
+            Path comm = Path.of("/proc", Long.toString(own.pid()), "comm");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!Files.readString(comm).strip().equals("sleep")) {
+                assertThat(System.nanoTime()).as("unshare has become sleep").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            assertThat(ProcFs.HOST.networkNamespace(Long.toString(own.pid())))
+                    .hasValueSatisfying(ns -> assertThat(ns).startsWith("net:[").isNotEqualTo(ours));
+            assertThat(ProcFs.HOST.networkNamespace("999999999")).isEmpty();
+        } finally {
+            same.destroyForcibly().waitFor();
+            own.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void aProcessThatIsGoneHasNoSnapshot() throws Exception {
         Process child = new ProcessBuilder("true").start();
         child.waitFor();

@@ -7,7 +7,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,8 +18,9 @@ import java.util.concurrent.atomic.LongAdder;
  * single series without a label) and upstream's buckets
  * (ExponentialBuckets(1, 2, 10): 1, 2, 4 … 512 ms, then +Inf). Observing allocates nothing: one
  * map lookup (the action strings hash once), a bucket search over ten longs, two LongAdder
- * increments. Known actions are there from the start with zero counts, so every action the metrics
- * reference lists has its series before its first call; others join on first use, up to a bound.
+ * increments. An action's series appears on its first observation, as with upstream's Go shim
+ * (a Prometheus HistogramVec): an action never called costs a Prometheus no series. Actions are
+ * names from code, not from requests, so they are few; still, at most 256 are kept.
  */
 public final class LatencyHistogram {
     private static final Logger log = LoggerFactory.getLogger(LatencyHistogram.class);
@@ -43,19 +43,16 @@ public final class LatencyHistogram {
     private final String label;
     private final ConcurrentHashMap<String, Series> series = new ConcurrentHashMap<>();
 
-    /** A histogram with one series per value of {@code label}; {@code known} values have theirs from the start. */
-    public LatencyHistogram(String name, String help, String label, Collection<String> known) {
+    /** A histogram with one series per value of {@code label}, each appearing on its first observation. */
+    public LatencyHistogram(String name, String help, String label) {
         this.name = name;
         this.help = help;
         this.label = label;
-        for (String value : known) {
-            series.put(value, new Series());
-        }
     }
 
-    /** A histogram of one series, without labels. */
+    /** A histogram of one series, without labels (observe it as {@code ""}); it appears on its first observation. */
     public LatencyHistogram(String name, String help) {
-        this(name, help, null, java.util.List.of(""));
+        this(name, help, null);
     }
 
     /** Records one duration of the series {@code action} (for an unlabelled histogram: ""). */

@@ -50,6 +50,7 @@ public final class SandboxMetrics {
     public static final String AGENT_ERRORS = "kata_shim_agent_metrics_scrape_errors_total";
     public static final String AGENT_DROPPED = "kata_shim_agent_metrics_dropped_families_total";
     private static final String HYPERVISOR = "kata_hypervisor";
+    private static final String HYPERVISOR_NETDEV = HYPERVISOR + "_netdev";
     private static final int MAX_LOGGED_REJECTIONS = 64;
 
     private final ShimMetrics shim;
@@ -120,7 +121,12 @@ public final class SandboxMetrics {
         long pid = hypervisorPid.getAsLong();
         ProcessSnapshot snapshot = pid > 0 && sameProcess(pid) ? shim.procFs().read(Long.toString(pid)) : null;
         if (snapshot != null) {
-            families.addAll(ProcessFamilies.of(HYPERVISOR, ProcessFamilies.Help.HYPERVISOR, snapshot));
+            boolean sharesShimsNetwork = sharesShimsNetwork(pid);
+            for (MetricFamily f : ProcessFamilies.of(HYPERVISOR, ProcessFamilies.Help.HYPERVISOR, snapshot)) {
+                if (!(sharesShimsNetwork && f.name().equals(HYPERVISOR_NETDEV))) {
+                    families.add(f);
+                }
+            }
         }
         List<VcpuCounter> counters = List.of();
         try {
@@ -145,6 +151,15 @@ public final class SandboxMetrics {
         families.add(new MetricFamily(HYPERVISOR + "_seccomp", MetricType.GAUGE, "Hypervisor metrics for the seccomp filtering.", seccomp));
         families.add(new MetricFamily(HYPERVISOR + "_signals", MetricType.GAUGE, "Hypervisor metrics for the signals it handled.", signals));
         return families;
+    }
+
+    /**
+     * Whether the hypervisor sees the shim's interfaces: then its netdev family would repeat
+     * {@code kata_shim_netdev} series for series, and is left out.
+     */
+    private boolean sharesShimsNetwork(long pid) {
+        java.util.Optional<String> own = shim.procFs().networkNamespace("self");
+        return own.isPresent() && own.equals(shim.procFs().networkNamespace(Long.toString(pid)));
     }
 
     /** Whether {@code pid} is still the process first seen under it (a pid is reused once its process is gone). */

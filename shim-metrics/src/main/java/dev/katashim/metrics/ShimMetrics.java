@@ -12,7 +12,7 @@ import java.util.List;
  * The shim's own metrics, one instance per shim process, created before the first Task call:
  * <ul>
  *   <li>{@code kata_shim_rpc_durations_histogram_milliseconds{action}}: fed by {@link #observeShimRpc}
- *       from the Task server's interceptor;</li>
+ *       from the Task server's interceptor (an action's series appears on its first call, as upstream's);</li>
  *   <li>{@code kata_shim_agent_rpc_durations_histogram_milliseconds{action}}: fed by
  *       {@link #observeAgentRpc} from the agent client's observer;</li>
  *   <li>{@code kata_shim_threads}, {@code _fds}, {@code _proc_status}, {@code _proc_stat},
@@ -29,8 +29,8 @@ public final class ShimMetrics {
     private static final String PREFIX = "kata_shim";
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ShimMetrics.class);
 
-    private final LatencyHistogram shimRpc = new LatencyHistogram(SHIM_RPC, "RPC latency distributions.", "action", SpecActions.SHIM);
-    private final LatencyHistogram agentRpc = new LatencyHistogram(AGENT_RPC, "RPC latency distributions.", "action", SpecActions.AGENT);
+    private final LatencyHistogram shimRpc = new LatencyHistogram(SHIM_RPC, "RPC latency distributions.", "action");
+    private final LatencyHistogram agentRpc = new LatencyHistogram(AGENT_RPC, "RPC latency distributions.", "action");
     private final ProcFs proc;
     private final java.util.Map<String, Double> startPhases = new java.util.concurrent.ConcurrentSkipListMap<>();
 

@@ -1,6 +1,5 @@
 package dev.katashim.metrics.support;
 
-import dev.katashim.metrics.SpecActions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,15 +31,6 @@ class SpecTableTest {
         assertThat(spec.metrics.get("kata_shim_pod_overhead_cpu").unit()).isEqualTo("percent");
         assertThat(spec.histogramBuckets).containsExactly(1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0);
         assertThat(spec.metrics.values()).allSatisfy(m -> assertThat(m.labels()).containsKey("sandbox_id"));
-    }
-
-    @Test
-    void theActionsTheHistogramsStartWithAreTheSpecs() throws Exception {
-        SpecTable spec = SpecTable.load();
-        assertThat(SpecActions.SHIM).containsExactlyInAnyOrderElementsOf(
-                spec.metrics.get("kata_shim_rpc_durations_histogram_milliseconds").labels().get("action"));
-        assertThat(SpecActions.AGENT).containsExactlyInAnyOrderElementsOf(
-                spec.metrics.get("kata_shim_agent_rpc_durations_histogram_milliseconds").labels().get("action"));
     }
 
     @Test

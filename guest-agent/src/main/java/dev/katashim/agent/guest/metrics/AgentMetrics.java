@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * What GetMetrics answers: Prometheus text with {@code kata_agent_*} for the agent's own process
@@ -37,6 +38,9 @@ import java.util.Set;
  * {@code kata_agent_process_*}. Item names of io_stat follow the metrics reference (docs/metrics.md)
  * ({@code readbytes}, {@code writebytes}, {@code cancelledwritebytes}). Every value is read from
  * /proc at scrape time; sizes are bytes, CPU times of {@code kata_guest_cpu_time} milliseconds.
+ * Unlike upstream's agent, series that tell an operator nothing are not made (the metrics
+ * reference says which): vmstat and disks as node_exporter selects them by default, and no zero for
+ * a meminfo key the kernel does not print.
  */
 public final class AgentMetrics {
     private static final String AGENT = "kata_agent";
@@ -88,6 +92,18 @@ public final class AgentMetrics {
             "time_writing", "in_progress", "time_in_progress", "weighted_time_in_progress",
             "discards", "discards_merged", "sectors_discarded", "time_discarding", "flushes", "time_flushing");
     private static final Set<String> REAL_FILESYSTEMS = Set.of("ext4", "xfs", "btrfs", "vfat", "overlay");
+    /**
+     * The /proc/vmstat counters served: node_exporter's default selection
+     * ({@code --collector.vmstat.fields}): paging, swapping, faults and OOM kills. The other ~160
+     * lines are kernel internals (NUMA, THP, compaction, zone counters that meminfo already has).
+     */
+    private static final Pattern VM_STAT_FIELDS = Pattern.compile("^(oom_kill|pgpg|pswp|pg.*fault).*");
+    /**
+     * Block devices left out: node_exporter's default ({@code --collector.diskstats.device-exclude}):
+     * RAM disks, loop and floppy devices, and partitions (their whole disk is served).
+     */
+    private static final Pattern DISKS_LEFT_OUT =
+            Pattern.compile("^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$");
 
     private final ProcFs proc;
     private final SystemStats system;
@@ -219,7 +235,11 @@ public final class AgentMetrics {
             }
         });
         vmStat.clear();
-        system.vmstat().forEach((key, value) -> vmStat.labelValues(key).set(value));
+        system.vmstat().forEach((key, value) -> {
+            if (VM_STAT_FIELDS.matcher(key).matches()) {
+                vmStat.labelValues(key).set(value);
+            }
+        });
         netdev.clear();
         for (NetDevLine dev : proc.netDev(SELF)) {
             for (int i = 0; i < 8; i++) {
@@ -229,12 +249,21 @@ public final class AgentMetrics {
         }
         diskstat.clear();
         system.diskstats().forEach((disk, values) -> {
+            if (DISKS_LEFT_OUT.matcher(disk).matches()) {
+                return;
+            }
             for (int i = 0; i < DISK_ITEMS.size(); i++) {
                 diskstat.labelValues(disk, DISK_ITEMS.get(i)).set(i < values.length ? values[i] : 0);
             }
         });
+        meminfo.clear();
         Map<String, Long> mem = system.meminfo();
-        MEMINFO_ITEMS.forEach((key, item) -> meminfo.labelValues(item).set(mem.getOrDefault(key, 0L)));
+        MEMINFO_ITEMS.forEach((key, item) -> {
+            Long value = mem.get(key);
+            if (value != null) { // a key this kernel does not print is absent, not a made-up 0
+                meminfo.labelValues(item).set(value);
+            }
+        });
         updateFilesystems();
     }
 
