@@ -180,6 +180,46 @@ class PrivateContainerdTest {
     }
 
     @Test
+    void restartKeepsTheRunningTaskWhichItDrivesToItsEnd() throws InterruptedException {
+        try (PrivateContainerd own = PrivateContainerd.start()) {
+            String id = own.uniqueId("lasting");
+            assertThat(own.ctr("run", "-d", "--rootfs", rootfs.path().toString(), id, "/bin/sleep", "60").exitCode()).isZero();
+            List<String> before = taskRow(own, id);
+            long containerdBefore = own.pid();
+
+            own.restart();
+
+            assertThat(own.pid()).isNotEqualTo(containerdBefore);
+            assertThat(taskRow(own, id)).isEqualTo(before);
+            assertThat(own.ctr("task", "kill", "-s", "KILL", id).exitCode()).isZero();
+            assertThat(own.log()).containsPattern("(?s)starting containerd.*starting containerd");
+        }
+    }
+
+    @Test
+    void closeRemovesTheHostCgroupOfASandboxWhoseShimWasKilled() throws Exception {
+        // what our shim, SIGKILLed, leaves: kata_overhead/<sandbox> with its VMM (a sleep stands in) in it
+        Path hierarchy = Files.isDirectory(Path.of("/sys/fs/cgroup/memory")) ? Path.of("/sys/fs/cgroup/memory") : Path.of("/sys/fs/cgroup");
+        PrivateContainerd own = PrivateContainerd.start();
+        String sandbox = own.uniqueId("sbx");
+        Path cgroup = Files.createDirectories(hierarchy.resolve("kata_overhead").resolve(sandbox));
+        Process vmm = new ProcessBuilder("/bin/sleep", "60").start();
+        try {
+            Files.createDirectories(own.directory().resolve("sbs").resolve(sandbox));
+            Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(vmm.pid()));
+        } finally {
+            own.close();
+        }
+        try {
+            assertThat(cgroup).doesNotExist();
+            assertThat(Processes.awaitGone(List.of(vmm.pid()), Duration.ofSeconds(5))).isEmpty();
+        } finally {
+            vmm.destroyForcibly().waitFor();
+            Files.deleteIfExists(cgroup); // only if the sweep failed: nothing of this test may stay
+        }
+    }
+
+    @Test
     void canKeepTheCriPlugin() {
         try (PrivateContainerd withCri = PrivateContainerd.builder().enableCri(true).start()) {
             assertThat(pluginStatus(withCri, "io.containerd.grpc.v1", "cri")).hasValue("ok");

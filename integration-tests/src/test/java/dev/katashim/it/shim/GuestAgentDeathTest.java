@@ -8,6 +8,7 @@ import java.nio.file.Path;
 
 import static dev.katashim.it.shim.VmPod.VM_DEADLINE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The guest agent dies inside a running VM: every process of the pod exits 255 (nobody is left to
@@ -26,8 +27,9 @@ class GuestAgentDeathTest {
             pod.exec(pod.id, "echo f > /proc/sysrq-trigger");
 
             processes.assertEachExitedWith(255, events);
-            assertThat(pod.containerd.log()).contains("sandbox " + pod.id + " ended on its own")
-                    .contains("the agent killed by signal 9");
+            // the shim logs it as it tears the sandbox down, after the exits; containerd copies it into its log
+            await().atMost(SandboxLeftovers.TEARDOWN_DEADLINE).untilAsserted(() -> assertThat(pod.containerd.log())
+                    .contains("sandbox " + pod.id + " ended on its own").contains("the agent killed by signal 9"));
             processes.removeContainers(255);
             SandboxLeftovers.assertNone(pod.containerd, pod.id);
         }

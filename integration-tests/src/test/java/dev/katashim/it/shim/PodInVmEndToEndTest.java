@@ -4,7 +4,6 @@ import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import dev.katashim.it.peers.TaskApiClient;
-import dev.katashim.it.support.BusyboxRootfs;
 import dev.katashim.it.support.CommandResult;
 import dev.katashim.it.support.PrivateContainerd;
 import dev.katashim.metrics.overhead.PodOverhead;
@@ -26,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.katashim.it.shim.VmPod.VM_DEADLINE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -38,15 +38,14 @@ import static org.awaitility.Awaitility.await;
  * container's start. One VM serves every test: each boots for ~20 s under TCG.
  */
 class PodInVmEndToEndTest {
-    private static final Duration VM_DEADLINE = Duration.ofMinutes(3);
     /**
      * How long after its first container started a sandbox may take to publish both pod-overhead
      * series: it aims at about 2 s (a 1 s window restarted when the container set changes); generous
      * for a loaded machine, where each window's StatsContainer calls into a TCG guest slow down.
      */
     private static final Duration OVERHEAD_DEADLINE = Duration.ofSeconds(30);
+    private static VmPod vm;
     private static PrivateContainerd containerd;
-    private static String rootfs;
     private static String pod;
     private static Path hostDir;
     private static Path hostFile;
@@ -57,21 +56,15 @@ class PodInVmEndToEndTest {
     @BeforeAll
     static void startAPod(@TempDir Path tempDir) throws Exception {
         dir = tempDir;
-        Path repo = Path.of("").toAbsolutePath().getParent();
-        containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
-                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, "", 120).toString()).start();
-        rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
         hostDir = Files.createDirectories(dir.resolve("volume"));
         Files.writeString(hostDir.resolve("from-host"), "written on the host\n");
         hostFile = Files.writeString(dir.resolve("settings.conf"), "setting=1\n");
-        pod = containerd.uniqueId("pod");
-        CommandResult run = ctr("run", "-d", "--runtime", KataQemuEndToEndTest.RUNTIME,
-                "--annotation", "io.kubernetes.cri.container-type=sandbox",
+        vm = VmPod.start(dir,
                 "--mount", "type=bind,src=" + hostDir + ",dst=/vol,options=rbind:rw",
-                "--mount", "type=bind,src=" + hostFile + ",dst=/etc/settings.conf,options=rbind:ro",
-                "--rootfs", rootfs, pod, "/bin/sh", "-c", "while :; do sleep 1; done");
-        assertThat(run.exitCode()).as(run + "\n" + containerd.log()).isZero();
-        overheadSeen = timeUntilBothOverheadSeries(containerd.directory().resolve("sbs").resolve(pod).resolve("shim-monitor.sock"));
+                "--mount", "type=bind,src=" + hostFile + ",dst=/etc/settings.conf,options=rbind:ro");
+        containerd = vm.containerd;
+        pod = vm.id;
+        overheadSeen = timeUntilBothOverheadSeries(vm.sandboxDirectory().resolve("shim-monitor.sock"));
     }
 
     /**
@@ -104,25 +97,24 @@ class PodInVmEndToEndTest {
 
     @AfterAll
     static void stop() {
-        if (containerd != null) {
-            containerd.close();
+        if (vm != null) {
+            vm.close();
         }
     }
 
     private static CommandResult ctr(String... args) {
-        return containerd.ctrWithInput(new byte[0], VM_DEADLINE, args);
+        return vm.ctr(args);
     }
 
     private static CommandResult exec(String container, String script) {
-        return ctr("task", "exec", "--exec-id", containerd.uniqueId("x"), container, "/bin/sh", "-c", script);
+        return vm.exec(container, script);
     }
 
+    /** ctr run's arguments for a detached member running forever, with {@code extra} ctr run flags. */
     private static List<String> member(String id, String... extra) {
-        List<String> args = new ArrayList<>(List.of("run", "-d", "--runtime", KataQemuEndToEndTest.RUNTIME,
-                "--annotation", "io.kubernetes.cri.container-type=container", "--annotation", "io.kubernetes.cri.sandbox-id=" + pod));
-        args.addAll(List.of(extra));
-        args.addAll(List.of("--rootfs", rootfs, id, "/bin/sh", "-c", "while :; do sleep 1; done"));
-        return args;
+        List<String> flags = new ArrayList<>(List.of("-d"));
+        flags.addAll(List.of(extra));
+        return vm.member(id, flags, VmPod.SLEEP_FOREVER);
     }
 
     @Test
@@ -250,8 +242,7 @@ class PodInVmEndToEndTest {
     }
 
     private static String taskStatus(String id) {
-        return ctr("task", "ls").stdout().lines().filter(l -> l.startsWith(id + " "))
-                .map(l -> l.trim().split("\\s+")[2]).findFirst().orElse("GONE");
+        return vm.taskStatus(id);
     }
 
     private static UpdateTaskRequest update(String id, String json) {
@@ -260,8 +251,6 @@ class PodInVmEndToEndTest {
     }
 
     private static void stopMember(String id) {
-        ctr("task", "kill", "-s", "KILL", id);
-        await().atMost(VM_DEADLINE).until(() -> ctr("task", "rm", id).exitCode() == 0);
-        assertThat(ctr("c", "rm", id).exitCode()).isZero();
+        vm.stopMember(id);
     }
 }
