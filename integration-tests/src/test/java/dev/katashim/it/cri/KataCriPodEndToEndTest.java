@@ -235,6 +235,18 @@ class KataCriPodEndToEndTest {
             assertThat(session.stdout()).isEqualTo("through stdin\n");
             assertThat(session.exitCode()).hasValue(0);
         }
+        // a terminal, as kubectl exec -it asks (containerd 1.6 passes no terminal output without stdin, with runc too),
+        // sized by the client: the size reaches the guest's pty (retried in the shell: a resize may come after the start)
+        String withTty = cri.exec(ExecRequest.newBuilder().setContainerId(app).addAllCmd(List.of("/bin/sh", "-c",
+                "for i in $(seq 60); do s=$(stty size); [ \"$s\" = \"30 100\" ] && break; sleep 1; done; echo \"size $s\"; tty"))
+                .setTty(true).setStdin(true).setStdout(true).build());
+        try (StreamingSession session = StreamingSession.open(withTty, GUEST_DEADLINE)) {
+            session.resize(100, 30);
+            session.awaitEnd(GUEST_DEADLINE);
+            assertThat(session.stdout()).as("stderr %s, status %s", session.stderr(), session.status())
+                    .contains("size 30 100").contains("/dev/pts/");
+            assertThat(session.exitCode()).hasValue(0);
+        }
     }
 
     @Test
