@@ -28,6 +28,7 @@ public final class StreamingSession implements AutoCloseable {
     private static final byte STDOUT = 1;
     private static final byte STDERR = 2;
     private static final byte STATUS = 3;
+    private static final byte RESIZE = 4;
     private static final Pattern EXIT_CODE = Pattern.compile("\"reason\":\"ExitCode\",\"message\":\"(\\d+)\"");
 
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
@@ -60,6 +61,13 @@ public final class StreamingSession implements AutoCloseable {
     public void sendStdin(String text) throws Exception {
         byte[] data = text.getBytes(StandardCharsets.UTF_8);
         ByteBuffer frame = ByteBuffer.allocate(data.length + 1).put(STDIN).put(data).flip();
+        socket.sendBinary(frame, true).get(30, TimeUnit.SECONDS);
+    }
+
+    /** Tells a terminal's size (the request must have asked for a tty), as kubectl does on connecting and on every resize. */
+    public void resize(int columns, int rows) throws Exception {
+        byte[] size = ("{\"Width\":" + columns + ",\"Height\":" + rows + "}").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer frame = ByteBuffer.allocate(size.length + 1).put(RESIZE).put(size).flip();
         socket.sendBinary(frame, true).get(30, TimeUnit.SECONDS);
     }
 

@@ -16,6 +16,7 @@ import dev.katashim.cri.v1.RemovePodSandboxRequest;
 import dev.katashim.cri.v1.StopPodSandboxRequest;
 import dev.katashim.it.support.CommandResult;
 import dev.katashim.it.support.PrivateContainerd;
+import dev.katashim.it.support.ShimSockets;
 import dev.katashim.it.support.TempDirs;
 
 import java.io.IOException;
@@ -135,10 +136,22 @@ public final class CriNode implements AutoCloseable {
         } finally {
             cri.close();
         }
+        // the containerd's own sweep knows its private namespace only: k8s.io shims that died leave their sockets
+        List<String> tasks = taskBundles();
         try {
             containerd.close();
         } catch (RuntimeException e) {
             problems.add(e.getMessage());
+        }
+        for (String id : tasks) {
+            Path socket = ShimSockets.pathFor(containerd.grpcAddress(), CRI_NAMESPACE, id);
+            try {
+                if (Files.deleteIfExists(socket)) {
+                    problems.add("shim socket " + socket + " of " + id + " was left (removed)");
+                }
+            } catch (IOException e) {
+                problems.add("cannot remove " + socket + ": " + e);
+            }
         }
         try {
             TempDirs.deleteRecursively(dir);
@@ -147,6 +160,19 @@ public final class CriNode implements AutoCloseable {
         }
         if (!problems.isEmpty()) {
             throw new IllegalStateException("CRI node left things behind:\n  " + String.join("\n  ", problems));
+        }
+    }
+
+    /** The ids of the tasks containerd still has bundles for in {@code k8s.io}: none once every pod is removed. */
+    private List<String> taskBundles() {
+        Path bundles = containerd.state().resolve("io.containerd.runtime.v2.task").resolve(CRI_NAMESPACE);
+        if (!Files.isDirectory(bundles)) {
+            return List.of();
+        }
+        try (var list = Files.list(bundles)) {
+            return list.map(p -> p.getFileName().toString()).toList();
+        } catch (IOException e) {
+            return List.of();
         }
     }
 

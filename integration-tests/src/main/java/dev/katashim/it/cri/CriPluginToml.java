@@ -31,9 +31,7 @@ final class CriPluginToml {
                 .append("  Root = \"").append(runcRoot).append("\"\n\n");
         kataHandlers.forEach((name, config) -> {
             toml.append('[').append(CRI).append(".containerd.runtimes.").append(name).append("]\n")
-                    .append("  runtime_type = \"io.containerd.kata.v2\"\n")
-                    // the shim reads pod annotations io.katacontainers.* as upstream Kata does
-                    .append("  pod_annotations = [\"io.katacontainers.*\"]\n\n");
+                    .append("  runtime_type = \"io.containerd.kata.v2\"\n\n");
             toml.append('[').append(CRI).append(".containerd.runtimes.").append(name).append(".options]\n")
                     .append("  ConfigPath = \"").append(config).append("\"\n\n");
         });

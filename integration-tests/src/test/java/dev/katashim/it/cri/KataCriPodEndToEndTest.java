@@ -8,7 +8,11 @@ import dev.katashim.cri.v1.ContainerState;
 import dev.katashim.cri.v1.ContainerStats;
 import dev.katashim.cri.v1.ExecRequest;
 import dev.katashim.cri.v1.ExecSyncResponse;
+import com.google.protobuf.ByteString;
+import dev.katashim.cri.v1.Int64Value;
+import dev.katashim.cri.v1.KeyValue;
 import dev.katashim.cri.v1.LinuxContainerResources;
+import dev.katashim.cri.v1.Mount;
 import dev.katashim.cri.v1.PodSandboxConfig;
 import dev.katashim.cri.v1.PodSandboxState;
 import dev.katashim.cri.v1.PodSandboxStats;
@@ -231,6 +235,18 @@ class KataCriPodEndToEndTest {
             assertThat(session.stdout()).isEqualTo("through stdin\n");
             assertThat(session.exitCode()).hasValue(0);
         }
+        // a terminal, as kubectl exec -it asks (containerd 1.6 passes no terminal output without stdin, with runc too),
+        // sized by the client: the size reaches the guest's pty (retried in the shell: a resize may come after the start)
+        String withTty = cri.exec(ExecRequest.newBuilder().setContainerId(app).addAllCmd(List.of("/bin/sh", "-c",
+                "for i in $(seq 60); do s=$(stty size); [ \"$s\" = \"30 100\" ] && break; sleep 1; done; echo \"size $s\"; tty"))
+                .setTty(true).setStdin(true).setStdout(true).build());
+        try (StreamingSession session = StreamingSession.open(withTty, GUEST_DEADLINE)) {
+            session.resize(100, 30);
+            session.awaitEnd(GUEST_DEADLINE);
+            assertThat(session.stdout()).as("stderr %s, status %s", session.stderr(), session.status())
+                    .contains("size 30 100").contains("/dev/pts/");
+            assertThat(session.exitCode()).hasValue(0);
+        }
     }
 
     @Test
@@ -266,6 +282,24 @@ class KataCriPodEndToEndTest {
             });
             http.close();
         }
+    }
+
+    @Test
+    void aContainersEnvironmentWorkingDirectoryUserReadOnlyRootAndHostPathVolumeApplyInTheGuest() throws Exception {
+        Path volume = Files.createDirectories(node.logDirectory("web").resolveSibling("volume-" + System.nanoTime()));
+        Files.writeString(volume.resolve("from-host"), "written on the host\n");
+        dev.katashim.cri.v1.ContainerConfig.Builder config = CriNode.container("shaped", "/bin/sh", "-c", "while :; do sleep 1; done")
+                .addEnvs(KeyValue.newBuilder().setKey("GREETING").setValue(ByteString.copyFromUtf8("hello")))
+                .setWorkingDir("/tmp")
+                .addMounts(Mount.newBuilder().setHostPath(volume.toString()).setContainerPath("/data"));
+        config.getLinuxBuilder().getSecurityContextBuilder()
+                .setRunAsUser(Int64Value.newBuilder().setValue(65534)).setReadonlyRootfs(true);
+        String shaped = startContainer(config.build());
+        assertThat(sh(shaped, "echo $GREETING; pwd; id -u; cat /data/from-host")).isEqualTo("hello\n/tmp\n65534\nwritten on the host\n");
+        ExecSyncResponse write = cri.execSync(shaped, EXEC_TIMEOUT, "/bin/touch", "/etc/new-file");
+        assertThat(write.getExitCode()).isNotZero();
+        assertThat(write.getStderr().toStringUtf8()).contains("Read-only file system");
+        removeContainer(shaped);
     }
 
     @Test
