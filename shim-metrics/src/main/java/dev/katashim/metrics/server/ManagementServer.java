@@ -28,11 +28,13 @@ import java.util.function.Supplier;
  * </ul>
  * At most {@code maxConcurrentScrapes} scrapes are collected at once; the others wait up to
  * {@code scrapeQueueTimeout}, then get 503. After {@link #close()} begins, requests get 503; the
- * scrapes already running finish (their agent part is bounded by the agent timeout).
+ * scrapes already running finish (they never wait for the agent, whose part is fetched in the background).
  */
 public final class ManagementServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ManagementServer.class);
     public static final String SOCKET_NAME = "shim-monitor.sock";
+    /** How long running scrapes get to finish after {@link #close()}. */
+    static final Duration DRAIN = Duration.ofSeconds(2);
 
     /** Limits; {@link #DEFAULTS}: 8 scrapes at once, a 10 s queue. */
     public record Options(int maxConcurrentScrapes, Duration scrapeQueueTimeout) {
@@ -41,12 +43,10 @@ public final class ManagementServer implements AutoCloseable {
 
     private final Path socket;
     private final HttpService http;
-    private final SandboxMetrics metrics;
 
-    private ManagementServer(Path socket, HttpService http, SandboxMetrics metrics) {
+    private ManagementServer(Path socket, HttpService http) {
         this.socket = socket;
         this.http = http;
-        this.metrics = metrics;
     }
 
     /** Serves {@code metrics} at {@code <sandboxDir>/shim-monitor.sock}, with the default limits. */
@@ -78,7 +78,7 @@ public final class ManagementServer implements AutoCloseable {
             throw e;
         }
         log.info("management server on {}", socket);
-        return new ManagementServer(socket, http, metrics);
+        return new ManagementServer(socket, http);
     }
 
     private static HttpAnswer answer(HttpRequestLine request, SandboxMetrics metrics, Supplier<String> agentUrl,
@@ -129,12 +129,13 @@ public final class ManagementServer implements AutoCloseable {
     }
 
     /**
-     * Stops serving: from now on requests get 503; scrapes already running get up to the agent
-     * timeout plus a second to finish; then the socket file and every connection are gone.
+     * Stops serving: from now on requests get 503; scrapes already running get up to
+     * {@link #DRAIN} to finish (they wait for nobody: the agent's part is fetched in the background);
+     * then the socket file and every connection are gone.
      */
     @Override
     public void close() {
-        http.close(metrics.agentTimeout().plusSeconds(1));
+        http.close(DRAIN);
         try {
             Files.deleteIfExists(socket);
         } catch (IOException e) {
