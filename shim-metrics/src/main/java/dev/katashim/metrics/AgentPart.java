@@ -24,15 +24,21 @@ import java.util.concurrent.atomic.LongAdder;
 final class AgentPart {
     private static final Logger log = LoggerFactory.getLogger(AgentPart.class);
     private static final int MAX_LOGGED_REJECTIONS = 64;
+    /** The largest agent text served: 1 MiB, 25 times what our agent writes for a big guest; more would be a broken or hostile agent. */
+    static final int MAX_TEXT = 1 << 20;
     private static final List<String> SHIM_NAMESPACES = List.of("kata_shim_", "kata_hypervisor_");
 
     private final LongAdder dropped = new LongAdder();
     private final Set<String> loggedRejections = ConcurrentHashMap.newKeySet();
 
-    /** The families to serve from {@code text}, sorted by name. */
+    /** The families to serve from {@code text}, sorted by name; a text over {@link #MAX_TEXT} is refused whole. */
     List<MetricFamily> families(String text) {
         if (text == null || text.isEmpty()) {
             return List.of();
+        }
+        if (text.length() > MAX_TEXT) {
+            throw new IllegalArgumentException("the agent's metrics text has " + text.length() + " characters, more than the "
+                    + MAX_TEXT + " accepted (ours writes about 40 KB): left out");
         }
         TextFormatParser.Result parsed = TextFormatParser.parse(text);
         for (TextFormatParser.Rejected r : parsed.rejected()) {

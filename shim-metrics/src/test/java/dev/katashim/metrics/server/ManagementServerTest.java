@@ -238,6 +238,21 @@ class ManagementServerTest {
     }
 
     @Test
+    void aFourMebibyteAgentTextIsLeftOutWholeAndTheShimGoesOnServing() throws Exception {
+        // FAKE: an agent that answers 4 MiB of well-formed series (ttrpc's largest message; ours writes ~40 KB)
+        StringBuilder huge = new StringBuilder("# TYPE kata_guest_huge gauge\n");
+        for (int i = 0; huge.length() < 4 << 20; i++) {
+            huge.append("kata_guest_huge{item=\"").append(i).append("\"} ").append(i).append('\n');
+        }
+        String text = huge.toString();
+        TestSandbox sandbox = start(TestSandbox.in(root, "sb").refreshPeriod(Duration.ofMillis(100)).agent(() -> text));
+        Map<String, Family> families = sandbox.scrapeWhen(f -> f.get(SandboxMetrics.AGENT_ERRORS).value("reason", "failed") >= 1,
+                TestSandbox.AGENT_DEADLINE);
+        assertThat(families).containsKeys("kata_shim_threads", "kata_shim_fds").doesNotContainKeys("kata_guest_huge", SandboxMetrics.AGENT_AGE);
+        assertThat(sandbox.get("/metrics", null).body().length()).as("what a scraper gets").isLessThan(1 << 20);
+    }
+
+    @Test
     void anUnreachableAgentLeavesOutOnlyTheAgentsPartAndIsCounted() throws Exception {
         TestSandbox sandbox = start(TestSandbox.in(root, "sb").realAgent().refreshPeriod(Duration.ofMillis(200)));
         Map<String, Family> before = sandbox.scrapeWithAgent();
