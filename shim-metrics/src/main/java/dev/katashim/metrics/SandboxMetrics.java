@@ -6,7 +6,7 @@ import dev.katashim.vmm.VcpuCounter;
 import dev.katashim.metrics.expo.MetricFamily;
 import dev.katashim.metrics.expo.MetricType;
 import dev.katashim.metrics.expo.Sample;
-import dev.katashim.metrics.expo.TextFormatParser;
+import dev.katashim.metrics.refresh.Refreshed;
 import dev.katashim.metrics.overhead.PodOverhead;
 import dev.katashim.metrics.proc.ProcessFamilies;
 import dev.katashim.sys.ProcessSnapshot;
@@ -16,58 +16,50 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
  * Everything one sandbox's {@code GET /metrics} serves, in upstream's order: the shim's and the
- * hypervisor's families sorted by name, then the agent's. Per scrape:
- * <ol>
- *   <li>{@code kata_hypervisor_scrape_count} grows by one;</li>
- *   <li>the agent's GetMetrics starts (one call in flight at a time, shared by concurrent scrapes);</li>
- *   <li>meanwhile /proc/self and /proc/&lt;hypervisor pid&gt; are read, the hypervisor's counters asked for;</li>
- *   <li>the agent's text is awaited up to {@code agentTimeout}, parsed strictly, its malformed families
- *       dropped (logged, counted), {@code go_*}/{@code process_*} renamed {@code kata_agent_*} as upstream does,
- *       and any family whose name the shim already serves dropped, so that each family is served once.</li>
- * </ol>
- * An agent that fails or is late leaves only its part out and counts in
- * {@code kata_shim_agent_metrics_scrape_errors_total{reason}}. No {@code sandbox_id} label: the node
- * monitor adds it (upstream's kata-monitor does the same; a label already there would be doubled).
+ * hypervisor's families sorted by name, then the agent's. A scrape reads only what is local and
+ * quick (/proc/self, /proc/&lt;hypervisor pid&gt;, the histograms, the pod overhead's last window);
+ * the parts behind a slow peer are fetched in the background ({@link Refreshed}) every refresh
+ * period and served from their last result, so that a scrape never waits for the guest:
+ * <ul>
+ *   <li>the agent's GetMetrics text, parsed and checked by {@link AgentPart}; served with its age,
+ *       {@code kata_shim_agent_metrics_age_seconds}, and left out while the agent fails or is late
+ *       (counted in {@code kata_shim_agent_metrics_scrape_errors_total{reason}});</li>
+ *   <li>the hypervisor's vCPU counters (a QMP round trip for QEMU).</li>
+ * </ul>
+ * The agent and the pod overhead can join after the server has started (a booting sandbox serves
+ * the shim's part at once). No {@code sandbox_id} label: the node monitor adds it (upstream's
+ * kata-monitor does the same; a label already there would be doubled).
  */
-public final class SandboxMetrics {
+public final class SandboxMetrics implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SandboxMetrics.class);
 
     public static final String SCRAPE_COUNT = "kata_hypervisor_scrape_count";
     public static final String AGENT_ERRORS = "kata_shim_agent_metrics_scrape_errors_total";
     public static final String AGENT_DROPPED = "kata_shim_agent_metrics_dropped_families_total";
+    public static final String AGENT_AGE = "kata_shim_agent_metrics_age_seconds";
     private static final String HYPERVISOR = "kata_hypervisor";
     private static final String HYPERVISOR_NETDEV = HYPERVISOR + "_netdev";
-    private static final int MAX_LOGGED_REJECTIONS = 64;
+    /** Refreshing rests once nobody has scraped for this long (and resumes with the next scrape). */
+    private static final Duration PAUSE_AFTER = Duration.ofMinutes(5);
 
     private final ShimMetrics shim;
     private final LongSupplier hypervisorPid;
     private final HypervisorMetrics hypervisor;
-    private final AgentMetricsSource agent;
-    private final PodOverhead podOverhead;
-    private final Duration agentTimeout;
-
+    private final Refreshed.Schedule schedule;
+    private final Refreshed<List<VcpuCounter>> vcpu;
+    private final AgentPart agentPart = new AgentPart();
     private final LongAdder scrapes = new LongAdder();
-    private final LongAdder agentTimeouts = new LongAdder();
-    private final LongAdder agentFailures = new LongAdder();
-    private final LongAdder droppedFamilies = new LongAdder();
-    private final AtomicReference<CompletableFuture<String>> agentInFlight = new AtomicReference<>();
-    private final Set<String> loggedRejections = ConcurrentHashMap.newKeySet();
-    private volatile String lastAgentProblem;
 
+    private volatile Refreshed<List<MetricFamily>> agent;
+    private volatile PodOverhead podOverhead;
+    private volatile boolean closed;
     private volatile long knownPid;
     private volatile long knownPidStart = -1;
 
@@ -75,44 +67,64 @@ public final class SandboxMetrics {
         this.shim = b.shim;
         this.hypervisorPid = b.hypervisorPid;
         this.hypervisor = b.hypervisor;
-        this.agent = b.agent;
+        this.schedule = new Refreshed.Schedule(b.refreshPeriod, b.agentTimeout, PAUSE_AFTER);
+        this.vcpu = b.hypervisor == HypervisorMetrics.NONE ? null : Refreshed.start("hypervisor-vcpu", b.hypervisor::vcpu, schedule);
         this.podOverhead = b.podOverhead;
-        this.agentTimeout = b.agentTimeout;
+        if (b.agent != null) {
+            attachAgent(b.agent);
+        }
     }
 
     public static Builder builder(ShimMetrics shim) {
         return new Builder(shim);
     }
 
-    public Duration agentTimeout() {
-        return agentTimeout;
+    /** How often the agent's and the hypervisor's parts are fetched, and how long one call may take. */
+    public Refreshed.Schedule refresh() {
+        return schedule;
     }
 
-    /** Every family of this sandbox now. Never throws for a failing source: its part is left out. */
+    /** The agent answers: its metrics are fetched from now on, in the background. */
+    public synchronized void attachAgent(AgentMetricsSource source) {
+        if (agent != null || closed) {
+            throw new IllegalStateException(closed ? "closed" : "an agent is attached already");
+        }
+        agent = Refreshed.start("agent-metrics", () -> agentPart.families(source.fetch()), schedule);
+    }
+
+    /** The pod overhead sampler, once there is one. */
+    public void attachPodOverhead(PodOverhead overhead) {
+        this.podOverhead = overhead;
+    }
+
+    /** Every family of this sandbox now; never waits for the agent or the hypervisor, never throws for a failing source. */
     public List<MetricFamily> scrape() {
         scrapes.increment();
-        CompletableFuture<String> agentText = agent == null ? null : agentFetch();
-        long deadline = System.nanoTime() + agentTimeout.toNanos();
-
         List<MetricFamily> own = new ArrayList<>(40);
         own.addAll(shim.collect());
         own.addAll(hypervisorFamilies());
-        if (podOverhead != null) {
-            own.addAll(podOverhead.families());
+        PodOverhead overhead = podOverhead;
+        if (overhead != null) {
+            own.addAll(overhead.families());
         }
-        List<MetricFamily> agentFamilies = agentText == null ? List.of() : agentFamilies(agentText, deadline, own);
+        Refreshed<List<MetricFamily>> fromAgent = agent;
+        Optional<Refreshed.Fetched<List<MetricFamily>>> agentPart = fromAgent == null ? Optional.empty() : fromAgent.latest();
         own.add(new MetricFamily(SCRAPE_COUNT, MetricType.COUNTER, "Metrics scrape count", List.of(Sample.of(SCRAPE_COUNT, scrapes.sum()))));
         own.add(new MetricFamily(AGENT_ERRORS, MetricType.COUNTER,
-                "Scrapes whose agent part (GetMetrics) was left out, by reason: timeout, failed.",
-                List.of(Sample.of(AGENT_ERRORS, agentTimeouts.sum(), "reason", "timeout"),
-                        Sample.of(AGENT_ERRORS, agentFailures.sum(), "reason", "failed"))));
+                "GetMetrics calls whose answer is not served, by reason: timeout (no answer within the agent timeout), failed.",
+                List.of(Sample.of(AGENT_ERRORS, fromAgent == null ? 0 : fromAgent.timeouts(), "reason", "timeout"),
+                        Sample.of(AGENT_ERRORS, fromAgent == null ? 0 : fromAgent.failures(), "reason", "failed"))));
         own.add(new MetricFamily(AGENT_DROPPED, MetricType.COUNTER,
                 "Families of the agent's metrics left out: malformed, repeated, or named like one of the shim's.",
-                List.of(Sample.of(AGENT_DROPPED, droppedFamilies.sum()))));
+                List.of(Sample.of(AGENT_DROPPED, this.agentPart.dropped()))));
+        agentPart.ifPresent(part -> own.add(new MetricFamily(AGENT_AGE, MetricType.GAUGE,
+                "Seconds since the agent's part of this answer was fetched (in the background, every refresh period).", "seconds",
+                List.of(Sample.of(AGENT_AGE, part.age().toNanos() / 1e9)))));
         own.sort(Comparator.comparing(MetricFamily::name));
-        List<MetricFamily> all = new ArrayList<>(own.size() + agentFamilies.size());
+        List<MetricFamily> fromAgentFamilies = agentPart.map(Refreshed.Fetched::value).orElse(List.of());
+        List<MetricFamily> all = new ArrayList<>(own.size() + fromAgentFamilies.size());
         all.addAll(own);
-        all.addAll(agentFamilies);
+        all.addAll(fromAgentFamilies);
         return all;
     }
 
@@ -128,18 +140,13 @@ public final class SandboxMetrics {
                 }
             }
         }
-        List<VcpuCounter> counters = List.of();
-        try {
-            counters = hypervisor.vcpu();
-        } catch (Exception e) {
-            log.debug("hypervisor vCPU counters unavailable: {}", e.toString());
-        }
-        List<Sample> vcpu = new ArrayList<>(counters.size());
+        List<VcpuCounter> counters = vcpu == null ? List.of() : vcpu.latest().map(Refreshed.Fetched::value).orElse(List.of());
+        List<Sample> vcpuSamples = new ArrayList<>(counters.size());
         for (VcpuCounter v : counters) {
-            vcpu.add(Sample.of(HYPERVISOR + "_vcpu", v.value(), "cpu_id", Integer.toString(v.cpuId()), "item", v.item().label()));
+            vcpuSamples.add(Sample.of(HYPERVISOR + "_vcpu", v.value(), "cpu_id", Integer.toString(v.cpuId()), "item", v.item().label()));
         }
         families.add(new MetricFamily(HYPERVISOR + "_vcpu", MetricType.GAUGE,
-                "Hypervisor metrics specific to VCPUs' mode of functioning.", vcpu));
+                "Hypervisor metrics specific to VCPUs' mode of functioning.", vcpuSamples));
         List<Sample> seccomp = new ArrayList<>(1);
         List<Sample> signals = new ArrayList<>(2);
         if (hypervisor.seesFatalSignals()) {
@@ -158,7 +165,7 @@ public final class SandboxMetrics {
      * {@code kata_shim_netdev} series for series, and is left out.
      */
     private boolean sharesShimsNetwork(long pid) {
-        java.util.Optional<String> own = shim.procFs().networkNamespace("self");
+        Optional<String> own = shim.procFs().networkNamespace("self");
         return own.isPresent() && own.equals(shim.procFs().networkNamespace(Long.toString(pid)));
     }
 
@@ -176,88 +183,15 @@ public final class SandboxMetrics {
         return start == knownPidStart;
     }
 
-    /** The agent call in flight, or a new one: concurrent scrapes share one GetMetrics. */
-    private CompletableFuture<String> agentFetch() {
-        while (true) {
-            CompletableFuture<String> running = agentInFlight.get();
-            if (running != null) {
-                return running;
-            }
-            CompletableFuture<String> mine = new CompletableFuture<>();
-            if (agentInFlight.compareAndSet(null, mine)) {
-                Thread.ofVirtual().name("agent-metrics").start(() -> {
-                    try {
-                        mine.complete(agent.fetch());
-                    } catch (Throwable e) {
-                        mine.completeExceptionally(e);
-                    } finally {
-                        agentInFlight.compareAndSet(mine, null);
-                    }
-                });
-                return mine;
-            }
+    /** Stops the background fetching (a call still running is interrupted). */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (agent != null) {
+            agent.close();
         }
-    }
-
-    private List<MetricFamily> agentFamilies(CompletableFuture<String> pending, long deadline, List<MetricFamily> own) {
-        String text;
-        try {
-            text = pending.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            agentTimeouts.increment();
-            agentProblem("no answer within " + agentTimeout.toMillis() + " ms");
-            return List.of();
-        } catch (ExecutionException e) {
-            agentFailures.increment();
-            agentProblem(String.valueOf(e.getCause()));
-            return List.of();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return List.of();
-        }
-        lastAgentProblem = null;
-        if (text == null) {
-            return List.of();
-        }
-        TextFormatParser.Result parsed = TextFormatParser.parse(text);
-        for (TextFormatParser.Rejected r : parsed.rejected()) {
-            droppedFamilies.increment();
-            logRejection("malformed: " + r);
-        }
-        Set<String> taken = new HashSet<>();
-        for (MetricFamily f : own) {
-            taken.add(f.name());
-        }
-        taken.add(SCRAPE_COUNT);
-        taken.add(AGENT_ERRORS);
-        taken.add(AGENT_DROPPED);
-        List<MetricFamily> kept = new ArrayList<>(parsed.families().size());
-        for (MetricFamily family : parsed.families()) {
-            MetricFamily f = family;
-            if (f.name().startsWith("go_") || f.name().startsWith("process_")) {
-                f = f.renamed("kata_agent_" + f.name());
-            }
-            if (!taken.add(f.name())) {
-                droppedFamilies.increment();
-                logRejection(f.name() + ": already served by the shim (or twice by the agent)");
-                continue;
-            }
-            kept.add(f);
-        }
-        kept.sort(Comparator.comparing(MetricFamily::name));
-        return kept;
-    }
-
-    private void agentProblem(String what) {
-        if (!what.equals(lastAgentProblem)) {
-            log.warn("agent metrics left out of this scrape: {}", what);
-            lastAgentProblem = what;
-        }
-    }
-
-    private void logRejection(String what) {
-        if (loggedRejections.size() < MAX_LOGGED_REJECTIONS && loggedRejections.add(what)) {
-            log.warn("agent metrics: family dropped: {}", what);
+        if (vcpu != null) {
+            vcpu.close();
         }
     }
 
@@ -267,7 +201,8 @@ public final class SandboxMetrics {
         private HypervisorMetrics hypervisor = HypervisorMetrics.NONE;
         private AgentMetricsSource agent;
         private PodOverhead podOverhead;
-        private Duration agentTimeout = Duration.ofSeconds(2);
+        private Duration refreshPeriod = Duration.ofSeconds(5);
+        private Duration agentTimeout = Duration.ofSeconds(10);
 
         private Builder(ShimMetrics shim) {
             this.shim = java.util.Objects.requireNonNull(shim, "shim");
@@ -284,6 +219,7 @@ public final class SandboxMetrics {
             return this;
         }
 
+        /** The agent, known from the start (else {@link SandboxMetrics#attachAgent} once it answers). */
         public Builder agentMetrics(AgentMetricsSource source) {
             this.agent = source;
             return this;
@@ -294,13 +230,23 @@ public final class SandboxMetrics {
             return this;
         }
 
-        /** How long a scrape waits for the agent's part (default 2 s); then it is left out. */
-        public Builder agentTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("agent timeout must be positive: " + timeout);
-            }
-            this.agentTimeout = timeout;
+        /** How often the agent's and the hypervisor's parts are fetched in the background (default 5 s). */
+        public Builder refreshPeriod(Duration period) {
+            this.refreshPeriod = positive(period, "refresh period");
             return this;
+        }
+
+        /** How long one background GetMetrics may take (default 10 s); later, the agent's part is left out until it answers. */
+        public Builder agentTimeout(Duration timeout) {
+            this.agentTimeout = positive(timeout, "agent timeout");
+            return this;
+        }
+
+        private static Duration positive(Duration d, String what) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive: " + d);
+            }
+            return d;
         }
 
         public SandboxMetrics build() {

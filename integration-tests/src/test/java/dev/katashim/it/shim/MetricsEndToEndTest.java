@@ -53,6 +53,10 @@ class MetricsEndToEndTest {
             assertThat(containerd.ctr("run", "-d", "--runtime", "io.containerd.kata.v2", "--rootfs", rootfs, id,
                     "/bin/sh", "-c", "echo started; sleep 600").exitCode()).isZero();
         }
+        // the agent's part is fetched in the background: there once its first GetMetrics has answered
+        for (String id : List.of(first, second)) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> scrape(id).containsKey("kata_agent_threads"));
+        }
     }
 
     @AfterAll

@@ -13,7 +13,16 @@ public record KataConfig(Path source, HypervisorSettings hypervisor, Agent agent
     public record Agent(Duration dialTimeout, boolean debug) {
     }
 
-    /** {@code [runtime]}: {@code enable_debug}, {@code sandbox_cgroup_only}. */
-    public record Runtime(boolean enableDebug, boolean sandboxCgroupOnly) {
+    /**
+     * {@code [runtime]}: {@code enable_debug}, {@code sandbox_cgroup_only}, and ours,
+     * {@code metrics_refresh_period} (seconds, default 5): how often the agent's metrics are fetched
+     * in the background for {@code /metrics}.
+     */
+    public record Runtime(boolean enableDebug, boolean sandboxCgroupOnly, Duration metricsRefreshPeriod) {
+        public static final Duration DEFAULT_METRICS_REFRESH = Duration.ofSeconds(5);
+
+        public Runtime(boolean enableDebug, boolean sandboxCgroupOnly) {
+            this(enableDebug, sandboxCgroupOnly, DEFAULT_METRICS_REFRESH);
+        }
     }
 }

@@ -67,7 +67,9 @@ public final class KataConfigLoader {
         }
         return new KataConfig(file, hypervisor(file, root.path("hypervisor")), agent(root.path("agent").path("kata")),
                 new KataConfig.Runtime(root.path("runtime").path("enable_debug").asBoolean(false),
-                        root.path("runtime").path("sandbox_cgroup_only").asBoolean(false)));
+                        root.path("runtime").path("sandbox_cgroup_only").asBoolean(false),
+                        seconds(file + " [runtime]", root.path("runtime"), "metrics_refresh_period",
+                                KataConfig.Runtime.DEFAULT_METRICS_REFRESH)));
     }
 
     private static HypervisorSettings hypervisor(Path file, JsonNode sections) {
@@ -125,6 +127,18 @@ public final class KataConfigLoader {
     private static Path optionalPath(JsonNode section, String key) {
         String value = section.path(key).asText("");
         return value.isBlank() ? null : Path.of(value);
+    }
+
+    /** A positive number of seconds (fractions allowed: 0.5 is 500 ms), at most an hour. */
+    private static Duration seconds(String where, JsonNode section, String key, Duration fallback) {
+        JsonNode value = section.path(key);
+        if (value.isMissingNode()) {
+            return fallback;
+        }
+        if (!value.isNumber() || value.asDouble() <= 0 || value.asDouble() > 3600) {
+            throw new ConfigException(where + ": " + key + " must be a number of seconds between 0 and 3600, not " + value);
+        }
+        return Duration.ofNanos((long) (value.asDouble() * 1e9));
     }
 
     private static int positive(String where, JsonNode section, String key, int fallback) {

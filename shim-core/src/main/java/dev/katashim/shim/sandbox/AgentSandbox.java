@@ -1,7 +1,6 @@
 package dev.katashim.shim.sandbox;
 
 import dev.katashim.agent.client.AgentClient;
-import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.protocols.containerd.types.Mount;
 import dev.katashim.protocols.kata.agent.CgroupStats;
 import dev.katashim.protocols.kata.agent.CreateContainerRequest;
@@ -89,9 +88,10 @@ final class AgentSandbox implements Sandbox {
         hypervisor.exited().thenRun(this::hypervisorExited);
     }
 
-    /** Starts what watches the sandbox from the host: its metrics socket and the pod-overhead sampler. */
-    void serveMetrics(ShimMetrics metrics) {
-        monitor = SandboxMonitor.start(id, metrics, directory, hypervisor, agent, resources.cgroup(), this::runningContainers);
+    /** Hands the sandbox to what has watched it since its boot began: now its agent's metrics and pod overhead too. */
+    void watchedBy(SandboxMonitor watching) {
+        monitor = watching;
+        watching.agentReady(agent, resources.cgroup(), this::runningContainers);
     }
 
     /**

@@ -48,6 +48,8 @@ final class SandboxBoot {
         log.info("sandbox {}: configuration {}, hypervisor {}", sandboxId, kata.source(), hypervisor.kind());
         StartPhases phases = new StartPhases(metrics);
         directory.create();
+        // scrapes are answered from now on: the shim's part and the start phases while the guest boots
+        SandboxMonitor monitor = SandboxMonitor.serve(sandboxId, metrics, directory, hypervisor, kata.runtime().metricsRefreshPeriod());
         SandboxResources resources = null;
         GuestDiagnostics diagnostics = null;
         try {
@@ -66,9 +68,10 @@ final class SandboxBoot {
             agentReady.done();
             AgentSandbox sandbox = new AgentSandbox(sandboxId, hypervisor, agent, resources, directory, phases,
                     policy(kata, hypervisor), diagnostics);
-            sandbox.serveMetrics(metrics);
+            sandbox.watchedBy(monitor);
             return sandbox;
         } catch (IOException | RuntimeException | InterruptedException e) {
+            monitor.stopServing();
             hypervisor.stop(Duration.ofSeconds(2));
             // the console says why a guest never answered: kept, and named, before its directory goes
             IOException named = diagnostics != null && e instanceof IOException io ? diagnostics.bootFailed(io) : null;

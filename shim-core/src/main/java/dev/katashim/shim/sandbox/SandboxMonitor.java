@@ -22,75 +22,88 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * What watches one sandbox from the host: the pod-overhead sampler (the sandbox's host cgroup
- * against its containers' usage as the agent reports it) and the management socket serving
- * {@code /metrics}. A part that cannot be set up is logged and left out; the sandbox still runs.
+ * What watches one sandbox from the host: the management socket serving {@code /metrics} from the
+ * start of the boot (the shim's part and the start phases at once; the agent's once it answers),
+ * and the pod-overhead sampler (the sandbox's host cgroup against its containers' usage as the
+ * agent reports it). A part that cannot be set up is logged and left out; the sandbox still runs.
  */
 final class SandboxMonitor {
     private static final Logger log = LoggerFactory.getLogger(SandboxMonitor.class);
     private static final Duration OVERHEAD_INTERVAL = Duration.ofSeconds(10);
 
     private final String sandboxId;
-    private PodOverhead overhead;
-    private ManagementServer server;
+    private final SandboxMetrics metrics;
+    private final ManagementServer server;
+    private volatile PodOverhead overhead;
 
-    private SandboxMonitor(String sandboxId) {
+    private SandboxMonitor(String sandboxId, SandboxMetrics metrics, ManagementServer server) {
         this.sandboxId = sandboxId;
+        this.metrics = metrics;
+        this.server = server;
     }
 
-    /** Once the agent answers: the overhead sampler and the management socket. */
-    static SandboxMonitor start(String sandboxId, ShimMetrics metrics, SandboxDirectory directory, Hypervisor hypervisor,
-                                AgentClient agent, SandboxCgroup cgroup, Supplier<Collection<String>> runningContainers) {
-        SandboxMonitor monitor = new SandboxMonitor(sandboxId);
-        if (cgroup.exists()) {
-            monitor.overhead = PodOverhead.start(new PodOverhead.Inputs() {
-                @Override
-                public Usage host() throws Exception {
-                    return cgroup.usage();
-                }
-
-                @Override
-                public Map<String, Usage> containers() throws Exception {
-                    Map<String, Usage> usage = new LinkedHashMap<>();
-                    for (String id : runningContainers.get()) {
-                        StatsContainerResponse stats = agent.statsContainer(StatsContainerRequest.newBuilder().setContainerId(id).build());
-                        usage.put(id, new Usage(stats.getCgroupStats().getCpuStats().getCpuUsage().getTotalUsage(),
-                                stats.getCgroupStats().getMemoryStats().getUsage().getUsage()));
-                    }
-                    return usage;
-                }
-            }, OVERHEAD_INTERVAL);
-        }
-        SandboxMetrics.Builder sandboxMetrics = SandboxMetrics.builder(metrics)
+    /** As soon as the sandbox's directory exists: the management socket, agent and overhead to come. */
+    static SandboxMonitor serve(String sandboxId, ShimMetrics shim, SandboxDirectory directory, Hypervisor hypervisor,
+                                Duration refreshPeriod) {
+        SandboxMetrics metrics = SandboxMetrics.builder(shim)
                 .hypervisorPid(hypervisor::pid)
                 .hypervisorMetrics(hypervisor.metrics())
-                .agentMetrics(() -> agent.getMetrics(GetMetricsRequest.getDefaultInstance()).getMetrics())
-                .agentTimeout(Duration.ofSeconds(2));
-        if (monitor.overhead != null) {
-            sandboxMetrics.podOverhead(monitor.overhead);
-        }
+                .refreshPeriod(refreshPeriod)
+                .build();
+        ManagementServer server = null;
         try {
-            monitor.server = ManagementServer.start(directory.path(), sandboxMetrics.build(), () -> hypervisor.agentEndpoint().toString());
+            server = ManagementServer.start(directory.path(), metrics, () -> hypervisor.agentEndpoint().toString());
         } catch (IOException | RuntimeException e) {
             log.warn("sandbox {}: no management socket: {}", sandboxId, e.getMessage());
         }
-        return monitor;
+        return new SandboxMonitor(sandboxId, metrics, server);
+    }
+
+    /** The agent answers: its metrics (fetched in the background from now on) and the overhead sampler. */
+    void agentReady(AgentClient agent, SandboxCgroup cgroup, Supplier<Collection<String>> runningContainers) {
+        metrics.attachAgent(() -> agent.getMetrics(GetMetricsRequest.getDefaultInstance()).getMetrics());
+        if (!cgroup.exists()) {
+            return;
+        }
+        PodOverhead sampler = PodOverhead.start(new PodOverhead.Inputs() {
+            @Override
+            public Usage host() throws Exception {
+                return cgroup.usage();
+            }
+
+            @Override
+            public Map<String, Usage> containers() throws Exception {
+                Map<String, Usage> usage = new LinkedHashMap<>();
+                for (String id : runningContainers.get()) {
+                    StatsContainerResponse stats = agent.statsContainer(StatsContainerRequest.newBuilder().setContainerId(id).build());
+                    usage.put(id, new Usage(stats.getCgroupStats().getCpuStats().getCpuUsage().getTotalUsage(),
+                            stats.getCgroupStats().getMemoryStats().getUsage().getUsage()));
+                }
+                return usage;
+            }
+        }, OVERHEAD_INTERVAL);
+        overhead = sampler;
+        metrics.attachPodOverhead(sampler);
+        log.debug("sandbox {}: pod overhead sampled every {}", sandboxId, OVERHEAD_INTERVAL);
     }
 
     /** A container started or ended: the pod-overhead window starts again from now. */
     void containersChanged() {
-        if (overhead != null) {
-            overhead.containersChanged();
+        PodOverhead sampling = overhead;
+        if (sampling != null) {
+            sampling.containersChanged();
         }
     }
 
-    /** First of the teardown: no new scrapes (503), no more sampling. */
+    /** First of the teardown (or of a failed boot's cleanup): no new scrapes (503), no more fetching or sampling. */
     void stopServing() {
         if (server != null) {
             server.close();
         }
-        if (overhead != null) {
-            overhead.close();
+        metrics.close();
+        PodOverhead sampling = overhead;
+        if (sampling != null) {
+            sampling.close();
         }
     }
 }

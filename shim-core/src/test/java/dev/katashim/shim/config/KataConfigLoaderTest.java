@@ -53,6 +53,20 @@ class KataConfigLoaderTest {
     }
 
     @Test
+    void theMetricsRefreshPeriodIsSecondsAndABadOneIsNamed() throws Exception {
+        String qemu = "[hypervisor.qemu]\nkernel = \"/k\"\ninitrd = \"/i\"\n";
+        assertThat(KataConfigLoader.load(write("refresh-default.toml", qemu)).runtime().metricsRefreshPeriod())
+                .isEqualTo(Duration.ofSeconds(5));
+        assertThat(KataConfigLoader.load(write("refresh.toml", qemu + "[runtime]\nmetrics_refresh_period = 0.5\n")).runtime()
+                .metricsRefreshPeriod()).isEqualTo(Duration.ofMillis(500));
+        for (String bad : List.of("0", "-1", "\"5s\"", "7200")) {
+            Path file = write("refresh-bad.toml", qemu + "[runtime]\nmetrics_refresh_period = " + bad + "\n");
+            assertThatThrownBy(() -> KataConfigLoader.load(file)).as(bad).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("refresh-bad.toml [runtime]: metrics_refresh_period must be a number of seconds");
+        }
+    }
+
+    @Test
     void theAgentsDebugUnderUpstreamsKeyEnableDebug() throws Exception {
         Path file = write("agent-debug.toml", """
                 [hypervisor.qemu]

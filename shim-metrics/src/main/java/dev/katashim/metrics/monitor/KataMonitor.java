@@ -31,12 +31,14 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The node-level aggregator (upstream: kata-monitor). One HTTP listener (127.0.0.1:8090 by default):
  * <ul>
- *   <li>{@code GET /metrics}: finds every sandbox under the sandbox root, scrapes each one's
- *       management socket concurrently (each bounded by the scrape timeout), adds {@code sandbox_id}
- *       (and {@code cri_uid}, {@code cri_name}, {@code cri_namespace} where containerd's CRI left them
- *       in the bundle) to every sample, and serves each family once with all sandboxes' samples, after
- *       its own {@code kata_monitor_*} families. A sandbox that does not answer is left out and counted
- *       in {@code kata_monitor_scrape_failed_count}; it never holds up the others.</li>
+ *   <li>{@code GET /metrics}: scrapes every sandbox the {@link SandboxWatcher} knows (those whose
+ *       management socket is under one of the sandbox roots) concurrently, each bounded by the
+ *       per-sandbox scrape timeout, adds {@code sandbox_id} (and {@code cri_uid}, {@code cri_name},
+ *       {@code cri_namespace} where containerd's CRI left them in the bundle) to every sample, and
+ *       serves each family once with all sandboxes' samples, after its own {@code kata_monitor_*}
+ *       families; gzip-compressed when the client asks (Accept-Encoding). A sandbox that does not
+ *       answer is left out and counted in {@code kata_monitor_scrape_failed_count} and, by reason, in
+ *       {@code kata_monitor_scrape_failures_total}; it never holds up the others.</li>
  *   <li>{@code GET /sandboxes}: the sandbox ids, one a line.</li>
  *   <li>{@code GET /agent-url?sandbox=<id>}: that sandbox's {@code /agent-url}.</li>
  * </ul>
@@ -48,39 +50,64 @@ public final class KataMonitor implements AutoCloseable {
     public static final String SCRAPES = "kata_monitor_scrape_count";
     public static final String FAILED = "kata_monitor_scrape_failed_count";
     public static final String DURATIONS = "kata_monitor_scrape_durations_histogram_milliseconds";
+    public static final String FAILURES = "kata_monitor_scrape_failures_total";
+    public static final String SANDBOX_DURATION = "kata_monitor_sandbox_scrape_duration_seconds";
 
     /**
      * @param listen          where to serve (loopback by default: the metrics say what runs on the node)
-     * @param root            the sandboxes' directory
+     * @param roots           the sandbox roots to watch (they need not exist yet)
      * @param containerdState containerd's state directory, for the CRI annotations of a sandbox's bundle
      * @param scrapeTimeout   how long one sandbox may take to answer
      */
-    public record Options(InetSocketAddress listen, SandboxRoot root, Path containerdState, Duration scrapeTimeout) {
+    public record Options(InetSocketAddress listen, List<Path> roots, Path containerdState, Duration scrapeTimeout) {
+        public Options {
+            roots = List.copyOf(roots);
+        }
+
+        /** One root only. */
+        public Options(InetSocketAddress listen, SandboxRoot root, Path containerdState, Duration scrapeTimeout) {
+            this(listen, List.of(root.path()), containerdState, scrapeTimeout);
+        }
+
         public static Options defaults() {
-            return new Options(new InetSocketAddress("127.0.0.1", 8090), SandboxRoot.fromEnvironment(),
+            return new Options(new InetSocketAddress("127.0.0.1", 8090), SandboxWatcher.defaultRoots(),
                     CriMetadata.DEFAULT_CONTAINERD_STATE, Duration.ofSeconds(3));
         }
     }
 
     private final Options options;
     private final CriMetadata cri;
+    private final SandboxWatcher watcher;
     private final HttpService http;
     private final LongAdder scrapes = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    private final Map<ScrapeFailure.Reason, LongAdder> failures = new java.util.EnumMap<>(ScrapeFailure.Reason.class);
     private final LatencyHistogram durations = new LatencyHistogram(DURATIONS, "Time used to scrape from shims");
+    private final Map<String, Double> sandboxSeconds = new ConcurrentHashMap<>();
     private volatile int running;
     private final Map<String, String> lastFailure = new ConcurrentHashMap<>();
 
-    private KataMonitor(Options options) throws IOException {
+    private KataMonitor(Options options, SandboxWatcher watcher) throws IOException {
         this.options = options;
         this.cri = new CriMetadata(options.containerdState());
-        this.http = HttpService.tcp(options.listen(), "kata-monitor", this::answer);
+        this.watcher = watcher;
+        for (ScrapeFailure.Reason reason : ScrapeFailure.Reason.values()) {
+            failures.put(reason, new LongAdder());
+        }
+        this.http = HttpService.tcp(options.listen(), "kata-monitor", this::answer, true);
     }
 
     public static KataMonitor start(Options options) throws IOException {
-        KataMonitor monitor = new KataMonitor(options);
+        SandboxWatcher watcher = SandboxWatcher.start(options.roots());
+        KataMonitor monitor;
+        try {
+            monitor = new KataMonitor(options, watcher);
+        } catch (IOException | RuntimeException e) {
+            watcher.close();
+            throw e;
+        }
         log.info("kata-monitor on http://{}:{}/metrics for the sandboxes under {}", monitor.address().getHostString(),
-                monitor.address().getPort(), options.root().path());
+                monitor.address().getPort(), options.roots());
         return monitor;
     }
 
@@ -102,7 +129,7 @@ public final class KataMonitor implements AutoCloseable {
             }
             case "/sandboxes" -> {
                 StringBuilder out = new StringBuilder();
-                options.root().sandboxes().forEach(id -> out.append(id).append('\n'));
+                watcher.sandboxes().forEach(id -> out.append(id).append('\n'));
                 return HttpAnswer.text(200, out.toString());
             }
             default -> {
@@ -110,8 +137,15 @@ public final class KataMonitor implements AutoCloseable {
                 if (id == null || id.isEmpty()) {
                     return HttpAnswer.text(400, "which sandbox? /agent-url?sandbox=<id>\n");
                 }
+                if (id.contains("/") || id.equals(".") || id.equals("..")) {
+                    return HttpAnswer.text(400, "not a sandbox id: '" + id + "'\n");
+                }
+                java.util.Optional<Path> socket = watcher.socket(id);
+                if (socket.isEmpty()) {
+                    return HttpAnswer.text(404, "no sandbox " + id + " under " + options.roots() + "\n");
+                }
                 try {
-                    HttpClient.Response r = HttpClient.getBlocking(options.root().socket(id), "/agent-url", null, options.scrapeTimeout());
+                    HttpClient.Response r = HttpClient.getBlocking(socket.get(), "/agent-url", null, options.scrapeTimeout());
                     return HttpAnswer.text(r.status() == 200 ? 200 : 502, r.body());
                 } catch (IllegalArgumentException e) {
                     return HttpAnswer.text(400, e.getMessage() + "\n");
@@ -129,16 +163,23 @@ public final class KataMonitor implements AutoCloseable {
     public List<MetricFamily> aggregate() throws IOException {
         long start = System.nanoTime();
         scrapes.increment();
-        List<String> ids = options.root().sandboxes();
+        List<String> ids = watcher.sandboxes();
         running = ids.size();
         cri.retain(ids);
         lastFailure.keySet().retainAll(ids);
+        sandboxSeconds.keySet().retainAll(ids);
         Map<String, CompletableFuture<List<MetricFamily>>> pending = new LinkedHashMap<>();
         for (String id : ids) {
+            java.util.Optional<Path> socket = watcher.socket(id);
+            if (socket.isEmpty()) {
+                continue; // gone since the listing
+            }
             Map<String, String> labels = new LinkedHashMap<>();
             labels.put("sandbox_id", id);
             cri.lookup(id).ifPresent(pod -> labels.putAll(pod.labels()));
-            pending.put(id, SandboxScraper.scrape(options.root().socket(id), labels, options.scrapeTimeout()));
+            long begun = System.nanoTime();
+            pending.put(id, SandboxScraper.scrape(socket.get(), labels, options.scrapeTimeout())
+                    .whenComplete((families, error) -> sandboxSeconds.put(id, (System.nanoTime() - begun) / 1e9)));
         }
         FamilyMerger merger = new FamilyMerger();
         long deadline = System.nanoTime() + options.scrapeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
@@ -172,6 +213,7 @@ public final class KataMonitor implements AutoCloseable {
 
     private void sandboxFailed(String id, Throwable cause) {
         failed.increment();
+        failures.get(ScrapeFailure.Reason.of(cause)).increment();
         String reason = String.valueOf(cause.getMessage());
         if (!reason.equals(lastFailure.put(id, reason))) {
             log.warn("sandbox {} left out of this scrape: {}", id, reason);
@@ -179,17 +221,27 @@ public final class KataMonitor implements AutoCloseable {
     }
 
     private List<MetricFamily> ownFamilies() {
+        List<Sample> byReason = new ArrayList<>();
+        failures.forEach((reason, n) -> byReason.add(Sample.of(FAILURES, n.sum(), "reason", reason.label())));
+        List<Sample> perSandbox = new ArrayList<>();
+        new java.util.TreeMap<>(sandboxSeconds).forEach((id, seconds) -> perSandbox.add(Sample.of(SANDBOX_DURATION, seconds, "sandbox_id", id)));
         return List.of(
                 new MetricFamily(RUNNING, MetricType.GAUGE, "Running shim count(running sandboxes).", List.of(Sample.of(RUNNING, running))),
                 new MetricFamily(SCRAPES, MetricType.COUNTER, "Scrape count.", List.of(Sample.of(SCRAPES, scrapes.sum()))),
                 new MetricFamily(FAILED, MetricType.COUNTER, "Sandbox scrapes that failed (no answer in time, or not 200): those sandboxes were left out.",
                         List.of(Sample.of(FAILED, failed.sum()))),
+                new MetricFamily(FAILURES, MetricType.COUNTER,
+                        "Sandbox scrapes that failed, by reason: no_answer (no socket listening, or the connection closed), timeout, bad_answer (not 200).",
+                        byReason),
+                new MetricFamily(SANDBOX_DURATION, MetricType.GAUGE, "How long the last scrape of each sandbox took, in seconds.", "seconds",
+                        perSandbox),
                 durations.family());
     }
 
     @Override
     public void close() {
         http.close(Duration.ofSeconds(1));
+        watcher.close();
     }
 
     public static void main(String[] args) {
@@ -219,9 +271,10 @@ public final class KataMonitor implements AutoCloseable {
     }
 
     static final String USAGE = """
-            usage: kata-shim-monitor [--listen-address HOST:PORT] [--sandbox-root DIR] [--containerd-state DIR] [--timeout DURATION]
+            usage: kata-shim-monitor [--listen-address HOST:PORT] [--sandbox-root DIR]... [--containerd-state DIR] [--timeout DURATION]
               --listen-address    where to serve /metrics (default 127.0.0.1:8090)
-              --sandbox-root      the sandboxes' directory (default $KATA_SHIM_SANDBOX_ROOT, else /run/vc/sbs)
+              --sandbox-root      a sandboxes' directory to watch, may be repeated (default: $KATA_SHIM_SANDBOX_ROOT or
+                                  /run/vc/sbs, and /run/kata)
               --containerd-state  containerd's state directory, for CRI pod labels (default /run/containerd)
               --timeout           how long one sandbox may take to answer (default 3s; e.g. 500ms, 2s)""";
 
@@ -229,7 +282,7 @@ public final class KataMonitor implements AutoCloseable {
     static Options parse(String[] args) {
         Options d = Options.defaults();
         InetSocketAddress listen = d.listen();
-        SandboxRoot root = d.root();
+        List<Path> roots = new ArrayList<>();
         Path state = d.containerdState();
         Duration timeout = d.scrapeTimeout();
         for (int i = 0; i < args.length; i++) {
@@ -243,13 +296,13 @@ public final class KataMonitor implements AutoCloseable {
             String value = args[++i];
             switch (arg) {
                 case "--listen-address", "--listen" -> listen = address(value);
-                case "--sandbox-root" -> root = new SandboxRoot(Path.of(value));
+                case "--sandbox-root" -> roots.add(Path.of(value));
                 case "--containerd-state" -> state = Path.of(value);
                 case "--timeout" -> timeout = duration(value);
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
-        return new Options(listen, root, state, timeout);
+        return new Options(listen, roots.isEmpty() ? d.roots() : roots, state, timeout);
     }
 
     static InetSocketAddress address(String value) {

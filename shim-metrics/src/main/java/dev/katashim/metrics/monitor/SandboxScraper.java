@@ -23,6 +23,8 @@ import java.util.concurrent.CompletableFuture;
 public final class SandboxScraper {
     private static final Logger log = LoggerFactory.getLogger(SandboxScraper.class);
     static final String ACCEPT = "text/plain;version=0.0.4;q=1,*/*;q=0.1";
+    /** Rejections logged per answer: a garbage answer of megabytes must not flood the log. */
+    private static final int MAX_LOGGED = 5;
 
     private SandboxScraper() {
     }
@@ -31,7 +33,7 @@ public final class SandboxScraper {
     public static CompletableFuture<List<MetricFamily>> scrape(Path socket, Map<String, String> labels, Duration timeout) {
         return HttpClient.get(socket, "/metrics", ACCEPT, timeout).thenApply(response -> {
             if (response.status() != 200) {
-                throw new java.util.concurrent.CompletionException(new IOException(socket + " answered " + response.status()
+                throw new java.util.concurrent.CompletionException(new ScrapeFailure.BadAnswer(socket + " answered " + response.status()
                         + ": " + response.body().lines().findFirst().orElse("")));
             }
             return labelled(socket.toString(), response.body(), labels);
@@ -41,8 +43,11 @@ public final class SandboxScraper {
     /** Parses a sandbox's text and adds {@code labels} to every sample. */
     public static List<MetricFamily> labelled(String source, String text, Map<String, String> labels) {
         TextFormatParser.Result parsed = TextFormatParser.parse(text);
-        for (TextFormatParser.Rejected r : parsed.rejected()) {
+        for (TextFormatParser.Rejected r : parsed.rejected().subList(0, Math.min(MAX_LOGGED, parsed.rejected().size()))) {
             log.warn("{}: family dropped: {}", source, r);
+        }
+        if (parsed.rejected().size() > MAX_LOGGED) {
+            log.warn("{}: {} more families or lines dropped", source, parsed.rejected().size() - MAX_LOGGED);
         }
         List<MetricFamily> families = new ArrayList<>(parsed.families().size());
         for (MetricFamily family : parsed.families()) {

@@ -11,6 +11,8 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.codec.compression.StandardCompressionOptions;
+import io.netty.handler.codec.http.HttpContentCompressor;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -30,7 +32,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A small HTTP/1.1 server on Netty (epoll), for a unix socket or TCP. Pipeline per connection:
- * {@code IdleStateHandler → HttpServerCodec → HttpObjectAggregator → HttpConnectionHandler}; the
+ * {@code IdleStateHandler → HttpServerCodec → [HttpContentCompressor] → HttpObjectAggregator →
+ * HttpConnectionHandler} (the compressor where gzip is wanted: the node monitor's TCP port); the
  * handler answers on a virtual thread, one request at a time per connection (pipelined requests
  * wait their turn, in order). Limits: request line {@value #MAX_REQUEST_LINE} bytes (longer: 400 and
  * the rest of the input is discarded, never buffered), headers {@value #MAX_HEADERS} bytes (431),
@@ -42,6 +45,8 @@ public final class HttpService implements AutoCloseable {
     static final int MAX_HEADERS = 16384;
     static final int MAX_BODY = 65536;
     private static final int IDLE_SECONDS = 60;
+    /** Answers smaller than this are sent as they are even to a gzip client. */
+    private static final int GZIP_MIN_BYTES = 1024;
 
     /** Answers one request; runs on a virtual thread, may block. */
     @FunctionalInterface
@@ -69,11 +74,21 @@ public final class HttpService implements AutoCloseable {
 
     /** Serves on TCP. */
     public static HttpService tcp(InetSocketAddress address, String name, Handler handler) throws IOException {
-        return bind(EpollServerSocketChannel.class, address, name, handler);
+        return tcp(address, name, handler, false);
+    }
+
+    /** Serves on TCP; {@code gzip}: answers are compressed for clients whose Accept-Encoding asks for it. */
+    public static HttpService tcp(InetSocketAddress address, String name, Handler handler, boolean gzip) throws IOException {
+        return bind(EpollServerSocketChannel.class, address, name, handler, gzip);
     }
 
     private static HttpService bind(Class<? extends ServerChannel> type, SocketAddress address, String name, Handler handler)
             throws IOException {
+        return bind(type, address, name, handler, false);
+    }
+
+    private static HttpService bind(Class<? extends ServerChannel> type, SocketAddress address, String name, Handler handler,
+                                    boolean gzip) throws IOException {
         ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         ExecutorService handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(name + "-", 0).factory());
         HttpConnectionHandler.State state = new HttpConnectionHandler.State(handler, handlers);
@@ -88,9 +103,12 @@ public final class HttpService implements AutoCloseable {
                                 new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
                                 new HttpServerCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(MAX_REQUEST_LINE)
-                                        .setMaxHeaderSize(MAX_HEADERS)),
-                                new HttpObjectAggregator(MAX_BODY, true),
-                                new HttpConnectionHandler(state));
+                                        .setMaxHeaderSize(MAX_HEADERS)));
+                        if (gzip) {
+                            // reads each request's Accept-Encoding, compresses its answer (not tiny ones)
+                            ch.pipeline().addLast(new HttpContentCompressor(GZIP_MIN_BYTES, StandardCompressionOptions.gzip()));
+                        }
+                        ch.pipeline().addLast(new HttpObjectAggregator(MAX_BODY, true), new HttpConnectionHandler(state));
                     }
                 })
                 .bind(address).awaitUninterruptibly();

@@ -2,7 +2,6 @@ package dev.katashim.metrics.server;
 
 import dev.katashim.metrics.SandboxMetrics;
 import dev.katashim.metrics.expo.ExpositionFormat;
-import dev.katashim.metrics.expo.MetricFamily;
 import dev.katashim.sys.UnixSocketFile;
 import io.netty.channel.unix.DomainSocketAddress;
 import org.slf4j.Logger;
@@ -12,8 +11,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -26,27 +29,33 @@ import java.util.function.Supplier;
  *   <li>{@code GET /agent-url}: the agent's address as text (500 with the reason if unknown);</li>
  *   <li>404 for any other path, 405 (with {@code Allow: GET}) for another method.</li>
  * </ul>
- * At most {@code maxConcurrentScrapes} scrapes are collected at once; the others wait up to
- * {@code scrapeQueueTimeout}, then get 503. After {@link #close()} begins, requests get 503; the
- * scrapes already running finish (their agent part is bounded by the agent timeout).
+ * One answer per format is rendered at a time, shared by the scrapes that arrive meanwhile
+ * ({@link SharedRendering}: a storm of scrapes costs the shim at most a quarter of a CPU); at most
+ * {@code maxConcurrentScrapes} are answered at once (more: 503 at once), each waits up to
+ * {@code scrapeQueueTimeout} for its rendering (then 503). After {@link #close()} begins, requests get 503; the
+ * scrapes already running finish (they never wait for the agent, whose part is fetched in the background).
  */
 public final class ManagementServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ManagementServer.class);
     public static final String SOCKET_NAME = "shim-monitor.sock";
+    /** How long running scrapes get to finish after {@link #close()}. */
+    static final Duration DRAIN = Duration.ofSeconds(2);
 
-    /** Limits; {@link #DEFAULTS}: 8 scrapes at once, a 10 s queue. */
+    /**
+     * Limits: {@code maxConcurrentScrapes} scrapes answered at once (rendering, or waiting for a
+     * shared rendering, see {@link SharedRendering}), more get 503 at once; {@code scrapeQueueTimeout}:
+     * how long one waits for its rendering before it gets 503. {@link #DEFAULTS}: 128, 10 s.
+     */
     public record Options(int maxConcurrentScrapes, Duration scrapeQueueTimeout) {
-        public static final Options DEFAULTS = new Options(8, Duration.ofSeconds(10));
+        public static final Options DEFAULTS = new Options(128, Duration.ofSeconds(10));
     }
 
     private final Path socket;
     private final HttpService http;
-    private final SandboxMetrics metrics;
 
-    private ManagementServer(Path socket, HttpService http, SandboxMetrics metrics) {
+    private ManagementServer(Path socket, HttpService http) {
         this.socket = socket;
         this.http = http;
-        this.metrics = metrics;
     }
 
     /** Serves {@code metrics} at {@code <sandboxDir>/shim-monitor.sock}, with the default limits. */
@@ -68,8 +77,12 @@ public final class ManagementServer implements AutoCloseable {
         }
         UnixSocketFile.prepareBind(socket);
         Semaphore scrapes = new Semaphore(options.maxConcurrentScrapes());
+        Map<ExpositionFormat, SharedRendering> renderings = new EnumMap<>(ExpositionFormat.class);
+        for (ExpositionFormat format : ExpositionFormat.values()) {
+            renderings.put(format, new SharedRendering(() -> format.write(metrics.scrape()).getBytes(StandardCharsets.UTF_8)));
+        }
         HttpService http = HttpService.unix(new DomainSocketAddress(socket.toString()), "shim-monitor",
-                request -> answer(request, metrics, agentUrl, scrapes, options));
+                request -> answer(request, renderings, agentUrl, scrapes, options));
         try {
             UnixSocketFile.restrictToOwner(socket);
         } catch (IOException e) {
@@ -78,23 +91,28 @@ public final class ManagementServer implements AutoCloseable {
             throw e;
         }
         log.info("management server on {}", socket);
-        return new ManagementServer(socket, http, metrics);
+        return new ManagementServer(socket, http);
     }
 
-    private static HttpAnswer answer(HttpRequestLine request, SandboxMetrics metrics, Supplier<String> agentUrl,
-                                     Semaphore scrapes, Options options) throws InterruptedException {
+    private static HttpAnswer answer(HttpRequestLine request, Map<ExpositionFormat, SharedRendering> renderings,
+                                     Supplier<String> agentUrl, Semaphore scrapes, Options options) throws InterruptedException {
         switch (request.path()) {
             case "/metrics" -> {
                 if (!request.method().equals("GET")) {
                     return HttpAnswer.methodNotAllowed(request.method(), "GET");
                 }
-                if (!scrapes.tryAcquire(options.scrapeQueueTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
+                if (!scrapes.tryAcquire()) {
                     return HttpAnswer.text(503, "too many scrapes at once; try again\n");
                 }
                 try {
                     ExpositionFormat format = ExpositionFormat.negotiate(request.accept());
-                    List<MetricFamily> families = metrics.scrape();
-                    return HttpAnswer.of(200, format.contentType(), format.write(families));
+                    byte[] body = renderings.get(format).request().get(options.scrapeQueueTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                    return new HttpAnswer(200, format.contentType(), body, null);
+                } catch (TimeoutException e) {
+                    return HttpAnswer.text(503, "no answer rendered within " + options.scrapeQueueTimeout().toMillis() + " ms; try again\n");
+                } catch (ExecutionException e) {
+                    log.warn("rendering /metrics failed", e.getCause());
+                    return HttpAnswer.text(500, "cannot render the metrics: " + e.getCause() + "\n");
                 } finally {
                     scrapes.release();
                 }
@@ -129,12 +147,13 @@ public final class ManagementServer implements AutoCloseable {
     }
 
     /**
-     * Stops serving: from now on requests get 503; scrapes already running get up to the agent
-     * timeout plus a second to finish; then the socket file and every connection are gone.
+     * Stops serving: from now on requests get 503; scrapes already running get up to
+     * {@link #DRAIN} to finish (they wait for nobody: the agent's part is fetched in the background);
+     * then the socket file and every connection are gone.
      */
     @Override
     public void close() {
-        http.close(metrics.agentTimeout().plusSeconds(1));
+        http.close(DRAIN);
         try {
             Files.deleteIfExists(socket);
         } catch (IOException e) {

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The node monitor over real sandboxes: two management servers under one root, plus sandboxes
@@ -134,11 +135,101 @@ class KataMonitorTest {
         Map<String, Family> first = StrictPrometheusText.parse(get(monitor, "/metrics", null).body());
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
         assertThat(first.get("kata_shim_threads").labelValues("sandbox_id")).containsExactly("alive");
-        assertThat(first.get(KataMonitor.RUNNING).value()).isEqualTo(4);
-        assertThat(first.get(KataMonitor.FAILED).value()).isEqualTo(3);
+        // a directory without its socket is no sandbox yet (a shim creates the socket first thing)
+        assertThat(get(monitor, "/sandboxes", null).body()).isEqualTo("alive\ndead\nwedged\n");
+        assertThat(first.get(KataMonitor.RUNNING).value()).isEqualTo(3);
+        assertThat(first.get(KataMonitor.FAILED).value()).isEqualTo(2);
+        assertThat(first.get(KataMonitor.FAILURES).value("reason", "no_answer")).as("the stale socket").isEqualTo(1);
+        assertThat(first.get(KataMonitor.FAILURES).value("reason", "timeout")).as("the wedged one").isEqualTo(1);
+        assertThat(first.get(KataMonitor.FAILURES).value("reason", "bad_answer")).isZero();
+        assertThat(first.get(KataMonitor.SANDBOX_DURATION).value("sandbox_id", "wedged")).isGreaterThanOrEqualTo(0.5);
+        assertThat(first.get(KataMonitor.SANDBOX_DURATION).value("sandbox_id", "alive")).isLessThan(0.5);
         Map<String, Family> second = StrictPrometheusText.parse(get(monitor, "/metrics", null).body());
-        assertThat(second.get(KataMonitor.FAILED).value()).isEqualTo(6);
+        assertThat(second.get(KataMonitor.FAILED).value()).isEqualTo(4);
         assertThat(second.get(KataMonitor.SCRAPES).value()).isEqualTo(first.get(KataMonitor.SCRAPES).value() + 1);
+    }
+
+    /** How long the watcher may take to see a new sandbox here, both cores busy (it is told by inotify: milliseconds when idle). */
+    private static final Duration DISCOVERY_DEADLINE = Duration.ofSeconds(5);
+
+    @Test
+    void aMonitorStartedBeforeAnySandboxRootExistsSeesSandboxesUnderBothRootsAsTheyComeAndGo() throws Exception {
+        TestSandbox.deleteTree(root);
+        Path goRoot = root.resolve("vc/sbs"); // neither root, nor its parent, exists yet
+        Path rustRoot = root.getParent().resolve("run-kata");
+        KataMonitor monitor = KataMonitor.start(new KataMonitor.Options(new InetSocketAddress("127.0.0.1", 0),
+                List.of(goRoot, rustRoot), containerdState, Duration.ofSeconds(2)));
+        open.add(monitor);
+        assertThat(StrictPrometheusText.parse(get(monitor, "/metrics", null).body()).get(KataMonitor.RUNNING).value()).isZero();
+
+        Files.createDirectories(goRoot);
+        TestSandbox go = TestSandbox.in(goRoot, "pod-go").start();
+        open.add(go);
+        Files.createDirectories(rustRoot);
+        TestSandbox rust = TestSandbox.in(rustRoot, "pod-rs").start();
+        open.add(rust);
+        long start = System.nanoTime();
+        await().atMost(DISCOVERY_DEADLINE).until(() -> get(monitor, "/sandboxes", null).body().equals("pod-go\npod-rs\n"));
+        System.out.printf("two new sandboxes seen after %d ms%n", (System.nanoTime() - start) / 1_000_000);
+        Map<String, Family> both = StrictPrometheusText.parse(get(monitor, "/metrics", null).body());
+        assertThat(both.get("kata_shim_threads").labelValues("sandbox_id")).containsExactlyInAnyOrder("pod-go", "pod-rs");
+        assertThat(both.get(KataMonitor.FAILED).value()).isZero();
+
+        go.server.close(); // its socket goes: the sandbox with it
+        await().atMost(DISCOVERY_DEADLINE).until(() -> get(monitor, "/sandboxes", null).body().equals("pod-rs\n"));
+        TestSandbox.deleteTree(rustRoot); // the whole root goes, and comes back
+        await().atMost(DISCOVERY_DEADLINE).until(() -> get(monitor, "/sandboxes", null).body().isEmpty());
+        Files.createDirectories(rustRoot);
+        open.add(TestSandbox.in(rustRoot, "pod-rs-2").start());
+        await().atMost(DISCOVERY_DEADLINE).until(() -> get(monitor, "/sandboxes", null).body().equals("pod-rs-2\n"));
+        TestSandbox.deleteTree(rustRoot);
+    }
+
+    @Test
+    void theAnswerIsGzippedForAClientThatAsks() throws Exception {
+        sandbox("sandbox-a");
+        KataMonitor monitor = monitor(Duration.ofSeconds(3));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + monitor.address().getPort() + "/metrics");
+        java.net.http.HttpResponse<byte[]> gzipped = http.send(java.net.http.HttpRequest.newBuilder(uri)
+                .header("Accept-Encoding", "gzip").build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(gzipped.statusCode()).isEqualTo(200);
+        assertThat(gzipped.headers().firstValue("content-encoding")).hasValue("gzip");
+        String text;
+        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped.body()))) {
+            text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertThat(StrictPrometheusText.parse(text).get("kata_shim_threads").labelValues("sandbox_id")).containsExactly("sandbox-a");
+        assertThat(gzipped.body().length).as("compressed").isLessThan(text.length() / 3);
+
+        java.net.http.HttpResponse<String> plain = http.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(plain.headers().firstValue("content-encoding")).isEmpty();
+        assertThat(StrictPrometheusText.parse(plain.body())).containsKey("kata_shim_threads");
+    }
+
+    @Test
+    void aSandboxAnsweringMegabytesOfJunkLosesOnlyItsOwnPart() throws Exception {
+        sandbox("alive");
+        // FAKE: a socket in a sandbox directory answering 4 MiB of junk, then one good family (a broken or hostile shim)
+        StringBuilder junk = new StringBuilder();
+        while (junk.length() < 4 << 20) {
+            junk.append("\u0000\u0007 not a metric line at all {{{\n");
+        }
+        junk.append("# TYPE kata_shim_fds gauge\nkata_shim_fds 5\n");
+        Path fakeDir = Files.createDirectories(root.resolve("junk"));
+        dev.katashim.metrics.server.HttpService fake = dev.katashim.metrics.server.HttpService.unix(
+                new io.netty.channel.unix.DomainSocketAddress(fakeDir.resolve("shim-monitor.sock").toString()), "fake-shim",
+                request -> dev.katashim.metrics.server.HttpAnswer.of(200, "text/plain; version=0.0.4", junk.toString()));
+        open.add(fake);
+        KataMonitor monitor = monitor(Duration.ofSeconds(5));
+        await().atMost(DISCOVERY_DEADLINE).until(() -> get(monitor, "/sandboxes", null).body().contains("junk"));
+        HttpClient.Response r = get(monitor, "/metrics", null);
+        assertThat(r.status()).isEqualTo(200);
+        Map<String, Family> families = StrictPrometheusText.parse(r.body());
+        assertThat(families.get("kata_shim_threads").labelValues("sandbox_id")).containsExactly("alive");
+        assertThat(families.get("kata_shim_fds").labelValues("sandbox_id")).containsExactlyInAnyOrder("alive", "junk");
+        assertThat(families.get(KataMonitor.FAILED).value()).isZero();
     }
 
     @Test
@@ -152,6 +243,7 @@ class KataMonitorTest {
         assertThat(url.body()).contains("not known");
         assertThat(get(monitor, "/agent-url", null).status()).isEqualTo(400);
         assertThat(get(monitor, "/agent-url?sandbox=..", null).status()).isEqualTo(400);
+        assertThat(get(monitor, "/agent-url?sandbox=nobody", null).status()).isEqualTo(404);
         assertThat(get(monitor, "/nothing", null).status()).isEqualTo(404);
         try (SocketChannel tcp = SocketChannel.open(monitor.address())) {
             tcp.write(java.nio.ByteBuffer.wrap("DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n".getBytes()));
@@ -173,9 +265,11 @@ class KataMonitorTest {
     @Test
     void parsesItsCommandLine() {
         KataMonitor.Options o = KataMonitor.parse(new String[]{"--listen-address", "127.0.0.1:9999", "--sandbox-root", "/x",
-                "--timeout", "750ms", "--containerd-state", "/c"});
+                "--timeout", "750ms", "--containerd-state", "/c", "--sandbox-root", "/y"});
         assertThat(o.listen().getPort()).isEqualTo(9999);
-        assertThat(o.root().path()).isEqualTo(Path.of("/x"));
+        assertThat(o.roots()).containsExactly(Path.of("/x"), Path.of("/y"));
+        assertThat(KataMonitor.parse(new String[0]).roots()).as("upstream's two runtimes' roots").contains(Path.of("/run/kata"))
+                .hasSize(2);
         assertThat(o.scrapeTimeout()).isEqualTo(Duration.ofMillis(750));
         assertThat(o.containerdState()).isEqualTo(Path.of("/c"));
         assertThat(KataMonitor.parse(new String[]{"--help"})).isNull();

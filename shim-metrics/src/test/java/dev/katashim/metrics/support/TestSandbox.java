@@ -57,7 +57,8 @@ public final class TestSandbox implements AutoCloseable {
         private LongSupplier hypervisorPid = () -> 0;
         private HypervisorMetrics hypervisor = HypervisorMetrics.NONE;
         private PodOverhead podOverhead;
-        private Duration agentTimeout = Duration.ofSeconds(2);
+        private Duration agentTimeout = Duration.ofSeconds(10);
+        private Duration refreshPeriod = Duration.ofSeconds(5);
         private ManagementServer.Options options = ManagementServer.Options.DEFAULTS;
 
         private Builder(Path root, String id) {
@@ -95,6 +96,11 @@ public final class TestSandbox implements AutoCloseable {
             return this;
         }
 
+        public Builder refreshPeriod(Duration period) {
+            this.refreshPeriod = period;
+            return this;
+        }
+
         public Builder options(ManagementServer.Options options) {
             this.options = options;
             return this;
@@ -118,7 +124,7 @@ public final class TestSandbox implements AutoCloseable {
                 source = () -> c.getMetrics(GetMetricsRequest.getDefaultInstance()).getMetrics();
             }
             SandboxMetrics.Builder b = SandboxMetrics.builder(shim).hypervisorPid(hypervisorPid).hypervisorMetrics(hypervisor)
-                    .agentTimeout(agentTimeout).podOverhead(podOverhead);
+                    .agentTimeout(agentTimeout).refreshPeriod(refreshPeriod).podOverhead(podOverhead);
             if (source != null) {
                 b.agentMetrics(source);
             }
@@ -152,9 +158,34 @@ public final class TestSandbox implements AutoCloseable {
         return StrictPrometheusText.parse(r.body());
     }
 
+    /** Scrapes until {@code ready} holds of the families (the background parts have arrived), within {@code deadline}. */
+    public java.util.Map<String, StrictPrometheusText.Family> scrapeWhen(java.util.function.Predicate<java.util.Map<String, StrictPrometheusText.Family>> ready,
+                                                                        Duration deadline) throws IOException, InterruptedException {
+        long end = System.nanoTime() + deadline.toNanos();
+        while (true) {
+            java.util.Map<String, StrictPrometheusText.Family> families = scrape();
+            if (ready.test(families)) {
+                return families;
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError("not ready within " + deadline + ": " + families.keySet());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Scrapes once the agent's part has arrived (within {@link #AGENT_DEADLINE}). */
+    public java.util.Map<String, StrictPrometheusText.Family> scrapeWithAgent() throws IOException, InterruptedException {
+        return scrapeWhen(f -> f.containsKey("kata_agent_threads"), AGENT_DEADLINE);
+    }
+
+    /** How long the first background GetMetrics of a real agent may take here, both cores busy. */
+    public static final Duration AGENT_DEADLINE = Duration.ofSeconds(20);
+
     @Override
     public void close() throws Exception {
         server.close();
+        metrics.close();
         if (client != null) {
             client.close();
         }

@@ -1,0 +1,66 @@
+package dev.katashim.metrics.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Who gets which rendering: a counting render stands for the sandbox's metrics. */
+class SharedRenderingTest {
+    @Test
+    void aLoneScraperGetsAFreshRenderingEachTime() throws Exception {
+        AtomicInteger renders = new AtomicInteger();
+        SharedRendering shared = new SharedRendering(() -> Integer.toString(renders.incrementAndGet()).getBytes(StandardCharsets.UTF_8));
+        for (int i = 1; i <= 5; i++) {
+            assertThat(new String(shared.request().get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo(Integer.toString(i));
+        }
+    }
+
+    @Test
+    void scrapesArrivingDuringARenderingShareTheNextOneWhichStartsAfterThem() throws Exception {
+        AtomicInteger renders = new AtomicInteger();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        SharedRendering shared = new SharedRendering(() -> {
+            int n = renders.incrementAndGet();
+            if (n == 1) {
+                firstStarted.countDown();
+                releaseFirst.await();
+            }
+            return Integer.toString(n).getBytes(StandardCharsets.UTF_8);
+        });
+        CompletableFuture<byte[]> first = shared.request();
+        assertThat(firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        List<CompletableFuture<byte[]>> storm = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            storm.add(shared.request());
+        }
+        releaseFirst.countDown();
+        assertThat(new String(first.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("1");
+        for (CompletableFuture<byte[]> f : storm) {
+            // not the rendering that was running when they came: the next, one for all fifty
+            assertThat(new String(f.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("2");
+        }
+        assertThat(renders.get()).isEqualTo(2);
+    }
+
+    @Test
+    void aFailedRenderingFailsItsScrapesOnlyAndTheNextOneWorks() throws Exception {
+        AtomicInteger renders = new AtomicInteger();
+        SharedRendering shared = new SharedRendering(() -> {
+            if (renders.incrementAndGet() == 1) {
+                throw new IllegalStateException("proc unreadable");
+            }
+            return "ok".getBytes(StandardCharsets.UTF_8);
+        });
+        assertThat(shared.request()).failsWithin(10, TimeUnit.SECONDS);
+        assertThat(new String(shared.request().get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("ok");
+    }
+}
