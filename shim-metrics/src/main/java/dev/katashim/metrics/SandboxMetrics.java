@@ -6,6 +6,8 @@ import dev.katashim.vmm.VcpuCounter;
 import dev.katashim.metrics.expo.MetricFamily;
 import dev.katashim.metrics.expo.MetricType;
 import dev.katashim.metrics.expo.Sample;
+import dev.katashim.metrics.container.ContainerFamilies;
+import dev.katashim.metrics.container.ContainerUsage;
 import dev.katashim.metrics.refresh.Refreshed;
 import dev.katashim.metrics.overhead.PodOverhead;
 import dev.katashim.metrics.proc.ProcessFamilies;
@@ -17,9 +19,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Everything one sandbox's {@code GET /metrics} serves, in upstream's order: the shim's and the
@@ -59,6 +63,8 @@ public final class SandboxMetrics implements AutoCloseable {
 
     private volatile Refreshed<List<MetricFamily>> agent;
     private volatile PodOverhead podOverhead;
+    private volatile Supplier<Map<String, ContainerUsage>> containers;
+    private volatile String networkOwner;
     private volatile boolean closed;
     private volatile long knownPid;
     private volatile long knownPidStart = -1;
@@ -92,6 +98,16 @@ public final class SandboxMetrics implements AutoCloseable {
         agent = Refreshed.start("agent-metrics", () -> agentPart.families(source.fetch()), schedule);
     }
 
+    /**
+     * Its containers' figures ({@code kata_container_*}): {@code latest} answers at once with the
+     * last sample (taken in the background); {@code networkOwner} is the container whose network
+     * namespace is the pod's (the sandbox's own container).
+     */
+    public void attachContainers(Supplier<Map<String, ContainerUsage>> latest, String networkOwner) {
+        this.containers = latest;
+        this.networkOwner = networkOwner;
+    }
+
     /** The pod overhead sampler, once there is one. */
     public void attachPodOverhead(PodOverhead overhead) {
         this.podOverhead = overhead;
@@ -106,6 +122,14 @@ public final class SandboxMetrics implements AutoCloseable {
         PodOverhead overhead = podOverhead;
         if (overhead != null) {
             own.addAll(overhead.families());
+        }
+        Supplier<Map<String, ContainerUsage>> perContainer = containers;
+        if (perContainer != null) {
+            try {
+                own.addAll(ContainerFamilies.of(perContainer.get(), networkOwner));
+            } catch (RuntimeException e) {
+                log.warn("the containers' figures are left out of this scrape: {}", e.toString());
+            }
         }
         Refreshed<List<MetricFamily>> fromAgent = agent;
         Optional<Refreshed.Fetched<List<MetricFamily>>> agentPart = fromAgent == null ? Optional.empty() : fromAgent.latest();

@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * containers in the sandbox (pod containers joined with CRI's annotations, as Kubernetes would),
  * beside the baseline: an empty HTTP answer on the same socket machinery ({@link EmptyAnswerServer},
  * in a JVM with the shim's flags), i.e. what the runc shim's metrics (none) cost a scraper.
- * Usage: {@code MetricsBench [containers=50] [scrapes=1000]}.
+ * Usage: {@code MetricsBench [containers=50] [scrapes=1000] [none|qemu]} (qemu: the sandbox in a VM,
+ * this checkout's guest image).
  */
 public final class MetricsBench {
     /** The shim's JVM flags, as bin/containerd-shim-kata-v2 runs it. */
@@ -34,22 +35,25 @@ public final class MetricsBench {
     public static void main(String[] args) throws Exception {
         int containers = args.length > 0 ? Integer.parseInt(args[0]) : 50;
         int scrapes = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        boolean vm = args.length > 2 && args[2].equals("qemu");
         Path repo = Path.of("").toAbsolutePath();
         Path dir = TempDirs.createShort("kmb");
         List<String> rows = new ArrayList<>();
         Path empty = dir.resolve("empty.sock");
         Process baseline = startEmptyAnswerServer(empty);
+        Path config = vm ? KataConfigs.qemu(dir, repo, "", 180) : KataConfigs.noVm(dir);
+        String kind = vm ? "QEMU (TCG) sandbox" : "no-VM sandbox";
         try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
-                .environment("KATA_CONF_FILE", KataConfigs.noVm(dir).toString()).start()) {
+                .commandTimeout(Duration.ofMinutes(4)).environment("KATA_CONF_FILE", config.toString()).start()) {
             String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
             String sandbox = containerd.uniqueId("pod");
             run(containerd, rootfs, sandbox, "sandbox", sandbox);
             Path socket = containerd.directory().resolve("sbs").resolve(sandbox).resolve("shim-monitor.sock");
-            rows.addAll(measure(empty, socket, "no-VM sandbox, 1 container", scrapes));
+            rows.addAll(measure(empty, socket, kind + ", 1 container", scrapes));
             for (int i = 1; i < containers; i++) {
                 run(containerd, rootfs, containerd.uniqueId("c" + i), "container", sandbox);
             }
-            rows.addAll(measure(empty, socket, "no-VM sandbox, " + containers + " containers", scrapes));
+            rows.addAll(measure(empty, socket, kind + ", " + containers + " containers", scrapes));
         } finally {
             baseline.getOutputStream().close();
             if (!baseline.waitFor(5, TimeUnit.SECONDS)) {

@@ -143,6 +143,28 @@ class MetricsEndToEndTest {
     }
 
     @Test
+    void everyContainerFamilyOfTheReferenceIsServedForTheRunningContainer() throws Exception {
+        List<String> documented = Files.readAllLines(spec.file).stream().filter(l -> l.startsWith("| `kata_container_"))
+                .map(l -> l.substring(3, l.indexOf('`', 3))).toList();
+        assertThat(documented).hasSizeGreaterThan(15);
+        // the containers are sampled every 10 s
+        Map<String, Family> families = await().atMost(Duration.ofSeconds(40)).until(() -> scrape(first),
+                f -> f.containsKey("kata_container_memory_working_set_bytes"));
+        for (String name : documented) {
+            assertThat(families).as(name).containsKey(name);
+            assertThat(families.get(name).labelValues("container_id")).as(name).containsOnly(first);
+        }
+        assertThat(families.get("kata_container_cpu_usage_seconds_total").value("container_id", first)).isPositive();
+        double usage = families.get("kata_container_memory_usage_bytes").value("container_id", first);
+        double workingSet = families.get("kata_container_memory_working_set_bytes").value("container_id", first);
+        assertThat(workingSet).isPositive().isLessThanOrEqualTo(usage);
+        assertThat(families.get("kata_container_pids").value("container_id", first)).isBetween(1.0, 3.0); // sh, sleep
+        assertThat(families.get("kata_container_oom_events_total").value("container_id", first)).isZero();
+        // the no-VM sandbox's container runs in the host's network namespace: its interfaces, lo among them
+        assertThat(families.get("kata_container_network_receive_bytes_total").labelValues("interface")).contains("lo");
+    }
+
+    @Test
     void processMetricsAgreeWithProc() throws Exception {
         long shimPid = ProcessHandle.allProcesses()
                 .filter(p -> p.info().commandLine().map(c -> c.contains("ShimMain") && c.contains("-id " + first)).orElse(false))

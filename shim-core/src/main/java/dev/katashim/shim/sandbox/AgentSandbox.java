@@ -43,6 +43,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A booted sandbox driven through its agent: the hypervisor (QEMU, or the host agent), the agent
@@ -64,6 +65,7 @@ final class AgentSandbox implements Sandbox {
     private final Map<String, Bundle> bundles = new ConcurrentHashMap<>();
     private final Set<String> started = ConcurrentHashMap.newKeySet();
     private final Set<String> running = ConcurrentHashMap.newKeySet();
+    private final Map<String, LongAdder> oomKills = new ConcurrentHashMap<>();
     private final AtomicBoolean destroying = new AtomicBoolean();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
 
@@ -91,7 +93,7 @@ final class AgentSandbox implements Sandbox {
     /** Hands the sandbox to what has watched it since its boot began: now its agent's metrics and pod overhead too. */
     void watchedBy(SandboxMonitor watching) {
         monitor = watching;
-        watching.agentReady(agent, resources.cgroup(), this::runningContainers);
+        watching.agentReady(agent, resources.cgroup(), this::runningContainers, this::oomKills);
     }
 
     /**
@@ -251,7 +253,17 @@ final class AgentSandbox implements Sandbox {
 
     @Override
     public String awaitOom() throws Exception {
-        return agent.getOOMEvent(GetOOMEventRequest.getDefaultInstance()).getContainerId();
+        String containerId = agent.getOOMEvent(GetOOMEventRequest.getDefaultInstance()).getContainerId();
+        if (!containerId.isEmpty()) {
+            oomKills.computeIfAbsent(containerId, id -> new LongAdder()).increment();
+        }
+        return containerId;
+    }
+
+    /** The OOM kills the agent reported in container {@code containerId} ({@code kata_container_oom_events_total}). */
+    long oomKills(String containerId) {
+        LongAdder kills = oomKills.get(containerId);
+        return kills == null ? 0 : kills.sum();
     }
 
     @Override

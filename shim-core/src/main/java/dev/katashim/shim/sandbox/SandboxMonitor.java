@@ -5,9 +5,9 @@ import dev.katashim.metrics.SandboxMetrics;
 import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.metrics.overhead.PodOverhead;
 import dev.katashim.metrics.overhead.Usage;
+import dev.katashim.metrics.refresh.Refreshed;
 import dev.katashim.metrics.server.ManagementServer;
 import dev.katashim.protocols.kata.agent.GetMetricsRequest;
-import dev.katashim.protocols.kata.agent.StatsContainerRequest;
 import dev.katashim.protocols.kata.agent.StatsContainerResponse;
 import dev.katashim.shim.resource.cgroup.SandboxCgroup;
 import dev.katashim.vmm.Hypervisor;
@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * What watches one sandbox from the host: the management socket serving {@code /metrics} from the
@@ -35,6 +36,7 @@ final class SandboxMonitor {
     private final SandboxMetrics metrics;
     private final ManagementServer server;
     private volatile PodOverhead overhead;
+    private volatile Refreshed<?> containerSampling;
 
     private SandboxMonitor(String sandboxId, SandboxMetrics metrics, ManagementServer server) {
         this.sandboxId = sandboxId;
@@ -59,12 +61,26 @@ final class SandboxMonitor {
         return new SandboxMonitor(sandboxId, metrics, server);
     }
 
-    /** The agent answers: its metrics (fetched in the background from now on) and the overhead sampler. */
-    void agentReady(AgentClient agent, SandboxCgroup cgroup, Supplier<Collection<String>> runningContainers) {
+    /**
+     * The agent answers: its metrics (fetched in the background from now on), its containers'
+     * statistics every {@link #OVERHEAD_INTERVAL} for {@code kata_container_*} and, where the sandbox
+     * has a host cgroup, the pod overhead from the same samples.
+     */
+    void agentReady(AgentClient agent, SandboxCgroup cgroup, Supplier<Collection<String>> runningContainers,
+                    ToLongFunction<String> oomKills) {
         metrics.attachAgent(() -> agent.getMetrics(GetMetricsRequest.getDefaultInstance()).getMetrics());
+        ContainerStatsSampler containers = new ContainerStatsSampler(agent, runningContainers, oomKills);
         if (!cgroup.exists()) {
+            Refreshed<Map<String, StatsContainerResponse>> sampling = Refreshed.start("container-stats", containers::sample,
+                    new Refreshed.Schedule(OVERHEAD_INTERVAL, OVERHEAD_INTERVAL.multipliedBy(3), Duration.ofMinutes(5)));
+            containerSampling = sampling;
+            metrics.attachContainers(() -> {
+                sampling.latest(); // a read: keeps the sampling awake
+                return containers.latest();
+            }, sandboxId);
             return;
         }
+        metrics.attachContainers(containers::latest, sandboxId);
         PodOverhead sampler = PodOverhead.start(new PodOverhead.Inputs() {
             @Override
             public Usage host() throws Exception {
@@ -74,11 +90,9 @@ final class SandboxMonitor {
             @Override
             public Map<String, Usage> containers() throws Exception {
                 Map<String, Usage> usage = new LinkedHashMap<>();
-                for (String id : runningContainers.get()) {
-                    StatsContainerResponse stats = agent.statsContainer(StatsContainerRequest.newBuilder().setContainerId(id).build());
-                    usage.put(id, new Usage(stats.getCgroupStats().getCpuStats().getCpuUsage().getTotalUsage(),
-                            stats.getCgroupStats().getMemoryStats().getUsage().getUsage()));
-                }
+                containers.sample().forEach((id, stats) -> usage.put(id, new Usage(
+                        stats.getCgroupStats().getCpuStats().getCpuUsage().getTotalUsage(),
+                        stats.getCgroupStats().getMemoryStats().getUsage().getUsage())));
                 return usage;
             }
         }, OVERHEAD_INTERVAL);
@@ -101,6 +115,10 @@ final class SandboxMonitor {
             server.close();
         }
         metrics.close();
+        Refreshed<?> containers = containerSampling;
+        if (containers != null) {
+            containers.close();
+        }
         PodOverhead sampling = overhead;
         if (sampling != null) {
             sampling.close();

@@ -27,7 +27,7 @@ public final class SpecTable {
 
     private static final String HEADER = "| Family | Type | Unit | Labels | Origin | Help |";
     private static final String SEPARATOR = "|---|---|---|---|---|---|";
-    private static final Set<String> GROUPS = Set.of("Shim", "Hypervisor", "Pod overhead", "Agent", "Guest");
+    private static final Set<String> GROUPS = Set.of("Shim", "Hypervisor", "Pod overhead", "Agent", "Guest", "Containers");
     /** The groups whose {@code upstream} rows every sandbox must serve. */
     private static final Set<String> REQUIRED_GROUPS = Set.of("Shim", "Hypervisor", "Pod overhead");
     private static final Pattern CODE = Pattern.compile("`([^`]+)`");
