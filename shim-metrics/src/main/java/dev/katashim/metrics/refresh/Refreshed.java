@@ -86,12 +86,19 @@ public final class Refreshed<T> implements AutoCloseable {
 
     /** The last success, unless the latest attempt failed or timed out; never blocks. */
     public Optional<Fetched<T>> latest() {
+        // what is known at the read, taken before a resting loop is woken to fetch anew
+        Fetched<T> known = last;
+        boolean failed = lastAttemptFailed;
         lastReadNanos = System.nanoTime();
         if (resting) {
             wake.release();
         }
-        Fetched<T> known = last;
-        return known == null || lastAttemptFailed ? Optional.empty() : Optional.of(known);
+        return known == null || failed ? Optional.empty() : Optional.of(known);
+    }
+
+    /** Whether the loop rests for want of readers (tests wait for it rather than guess from silence). */
+    boolean resting() {
+        return resting;
     }
 
     /** Calls that took longer than the timeout. */
