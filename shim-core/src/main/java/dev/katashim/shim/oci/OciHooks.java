@@ -114,8 +114,11 @@ public final class OciHooks {
             // a hook need not read its state
         }
         if (!process.waitFor(hook.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            // through the handle: Process.destroyForcibly() also closes our end of the pipe, and the
+            // output the hook wrote before it hung (what tells the user why) would race with that close
             process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly().waitFor();
+            process.toHandle().destroyForcibly();
+            process.waitFor();
             throw TtrpcException.of(StatusCode.FAILED_PRECONDITION, "%s timed out after %d s (Hook timeout): %s",
                     what, hook.timeout().toSeconds(), output.completeOnTimeout("", OUTPUT_GRACE.toSeconds(), TimeUnit.SECONDS).join());
         }
