@@ -41,7 +41,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code containerd.runtime.sandbox.v1.Sandbox}: what containerd 2.x calls when a CRI runtime sets
@@ -66,7 +65,7 @@ public final class SandboxService {
     private final Optional<Path> configPath;
     private final TaskService tasks;
     private final Runnable exitShim;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ShimLock lock;
     private volatile ControlledSandbox current;
 
     /**
@@ -79,6 +78,7 @@ public final class SandboxService {
         this.shimSandboxId = shimSandboxId;
         this.configPath = configPath;
         this.tasks = tasks;
+        this.lock = tasks.lock();
         this.exitShim = exitShim;
     }
 
@@ -320,11 +320,6 @@ public final class SandboxService {
     }
 
     private <T> T locked(Callable<T> rpc) throws Exception {
-        lock.lock();
-        try {
-            return rpc.call();
-        } finally {
-            lock.unlock();
-        }
+        return lock.call(rpc);
     }
 }

@@ -15,7 +15,6 @@ import dev.katashim.ttrpc.status.StatusCode;
 import dev.katashim.ttrpc.status.TtrpcException;
 
 import java.util.concurrent.Callable;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code containerd.task.v2.Task} (and, with the same handlers, {@code containerd.task.v3.Task}, its
@@ -24,8 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * upstream Kata's Go shim.
  *
  * <p>Concurrency. One lock serializes the RPCs that change what the shim holds (Create, Start,
- * Delete, Exec, Kill, Pause, Resume, Update, Shutdown), as upstream's service mutex does; Create holds it
- * across a sandbox's boot. State, Wait, Pids, Connect, Stats, ResizePty and CloseIO never take it:
+ * Delete, Exec, Kill, Pause, Resume, Update, Shutdown, and the Sandbox API's: {@link ShimLock}), as
+ * upstream's service mutex does; Create holds it across a sandbox's boot. State, Wait, Pids, Connect, Stats, ResizePty and CloseIO never take it:
  * they read the container registry and each process's own state, so they answer while a Create is
  * booting a VM. Wait blocks until its process exits; Stats and ResizePty wait for the agent only.
  * No background thread takes the lock: exits are recorded by each process's watcher, under that
@@ -40,7 +39,7 @@ public final class TaskService {
     private final String namespace;
     private final TaskEvents events;
     private final Runnable exitShim;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ShimLock lock = new ShimLock();
     private final Containers containers = new Containers();
     private final SandboxSlot sandbox = new SandboxSlot();
 
@@ -250,12 +249,12 @@ public final class TaskService {
         return StatsResponse.newBuilder().setStats(CgroupMetrics.pack(current.statsContainer(container.id()))).build();
     }
 
+    /** The lock the Sandbox service shares. */
+    ShimLock lock() {
+        return lock;
+    }
+
     private <T> T locked(Callable<T> rpc) throws Exception {
-        lock.lock();
-        try {
-            return rpc.call();
-        } finally {
-            lock.unlock();
-        }
+        return lock.call(rpc);
     }
 }
