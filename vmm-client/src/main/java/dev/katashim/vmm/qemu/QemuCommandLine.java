@@ -18,6 +18,14 @@ public final class QemuCommandLine {
             "rcupdate.rcu_expedited=1", "cryptomgr.notests", "i8042.direct=1", "i8042.dumbkbd=1", "i8042.nopnp=1",
             "i8042.noaux=1", "net.ifnames=0");
 
+    /**
+     * TCG's translated-code cache, in MiB. QEMU 7.2's default is 1 GiB, filled as the guest runs new
+     * code and never given back: an idle guest of ours had translated ~100 MiB by the time its agent
+     * listened, and a long-running one grows towards the whole GiB. 64 MiB cost no boot time
+     * (agent listening at 24.2 s vs 24.4 s) and saved 42 MiB of QEMU's PSS at idle (480 vs 522 MiB).
+     */
+    static final int TCG_TRANSLATION_CACHE_MIB = 64;
+
     private QemuCommandLine() {
     }
 
@@ -35,7 +43,7 @@ public final class QemuCommandLine {
         args.addAll(List.of("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
         // dump-guest-core=off: a QEMU core dump never carries the guest's memory
         args.addAll(List.of("-machine", config.machineType() + ",dump-guest-core=off" + (virtioFs ? ",memory-backend=mem" : "")));
-        args.addAll(List.of("-accel", accelerator == Accelerator.KVM ? "kvm" : "tcg"));
+        args.addAll(List.of("-accel", accelerator == Accelerator.KVM ? "kvm" : "tcg,tb-size=" + TCG_TRANSLATION_CACHE_MIB));
         // TCG: "max" is every feature TCG emulates (RDRAND among them, so the guest has entropy at once)
         args.addAll(List.of("-cpu", accelerator == Accelerator.KVM ? "host" : "max"));
         args.addAll(List.of("-smp", Integer.toString(config.vcpus())));

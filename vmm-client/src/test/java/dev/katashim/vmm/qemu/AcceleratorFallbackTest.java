@@ -114,7 +114,7 @@ class AcceleratorFallbackTest {
         try {
             vm.start(TestSandboxes.newSandbox("tcg"));
             assertThat(vm.acceleratorDecision().source()).isEqualTo(Source.CONFIGURED);
-            assertThat(vm.commandLine()).containsSubsequence("-accel", "tcg").containsSubsequence("-cpu", "max");
+            assertThat(vm.commandLine()).containsSubsequence("-accel", "tcg,tb-size=64").containsSubsequence("-cpu", "max");
             assertThat(memory.recall(config.qemu())).isEmpty();
         } finally {
             vm.stop(Duration.ZERO);

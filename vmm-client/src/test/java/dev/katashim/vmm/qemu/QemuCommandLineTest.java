@@ -25,7 +25,7 @@ class QemuCommandLineTest {
         List<String> argv = build(CONFIG, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.TCG);
         assertThat(argv.getFirst()).isEqualTo("/usr/bin/qemu-system-x86_64");
         assertThat(argv).containsSubsequence("-machine", "q35,dump-guest-core=off")
-                .containsSubsequence("-accel", "tcg").containsSubsequence("-cpu", "max")
+                .containsSubsequence("-accel", "tcg,tb-size=64").containsSubsequence("-cpu", "max")
                 .containsSubsequence("-smp", "1").containsSubsequence("-m", "512M")
                 .containsSubsequence("-bios", "/fw/qboot.rom")
                 .containsSubsequence("-kernel", "/k/vmlinuz").containsSubsequence("-initrd", "/k/initrd.img")
