@@ -12,13 +12,18 @@ public final class KataConfigs {
 
     /** The no-VM sandbox: our agent on the host (no VM isolation), as a file in {@code dir}. */
     public static Path noVm(Path dir) {
+        return noVm(dir, 30);
+    }
+
+    /** The same, waiting up to {@code dialTimeoutSeconds} for the host agent to answer. */
+    public static Path noVm(Path dir, int dialTimeoutSeconds) {
         return write(dir.resolve("configuration-none.toml"), """
                 # the no-VM sandbox: the agent runs on the host and containers get NO VM isolation
                 [hypervisor.none]
 
                 [agent.kata]
-                dial_timeout = 30
-                """);
+                dial_timeout = %d
+                """.formatted(dialTimeoutSeconds));
     }
 
     /** The guest image scripts/setup builds (scripts/build-guest-image) in this checkout. */

@@ -46,6 +46,8 @@ class ConcurrencyTest {
     private static final Duration CROWD_DEADLINE = Duration.ofMinutes(6);
     /** One exec or one Task API call on a loaded machine: generous, so that only a stuck one exceeds it. */
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(90);
+    /** The host agents of twenty sandboxes start together: 30 s (the other tests' dial timeout) was seen too short. */
+    private static final int CROWD_AGENT_DIAL_TIMEOUT_SECONDS = 300;
     private static PrivateContainerd containerd;
     private static BusyboxRootfs rootfs;
 
@@ -53,7 +55,7 @@ class ConcurrencyTest {
     static void start(@TempDir Path dir) {
         Path repo = Path.of("").toAbsolutePath().getParent();
         containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
-                .environment("KATA_CONF_FILE", KataConfigs.noVm(dir).toString())
+                .environment("KATA_CONF_FILE", KataConfigs.noVm(dir, CROWD_AGENT_DIAL_TIMEOUT_SECONDS).toString())
                 .commandTimeout(CROWD_DEADLINE).start();
         rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
     }
@@ -77,14 +79,18 @@ class ConcurrencyTest {
                 runs.add(pool.submit(() -> containerd.ctr("run", "--rm", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(),
                         id, "/bin/sh", "-c", "echo " + id)));
             }
+            List<CommandResult> results = new ArrayList<>();
             for (int i = 0; i < ids.size(); i++) {
-                CommandResult run = awaitCall("ctr run " + ids.get(i), runs.get(i), CROWD_DEADLINE);
-                assertThat(run.exitCode()).as("%s\n%s", run, containerd.log()).isZero();
-                assertThat(run.stdout()).isEqualTo(ids.get(i) + "\n");
+                results.add(awaitCall("ctr run " + ids.get(i), runs.get(i), CROWD_DEADLINE));
             }
-        }
-        for (String id : ids) {
-            SandboxLeftovers.assertNone(containerd, id);
+            // leftovers first: a run that failed must not leave anything either
+            for (String id : ids) {
+                SandboxLeftovers.assertNone(containerd, id);
+            }
+            for (int i = 0; i < ids.size(); i++) {
+                assertThat(results.get(i).exitCode()).as("%s\n%s", results.get(i), containerd.log()).isZero();
+                assertThat(results.get(i).stdout()).isEqualTo(ids.get(i) + "\n");
+            }
         }
     }
 
