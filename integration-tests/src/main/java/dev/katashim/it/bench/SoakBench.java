@@ -137,7 +137,7 @@ public final class SoakBench {
                 rss = Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
             }
         }
-        long openFiles = Long.parseLong(Files.readString(Path.of("/proc/sys/fs/file-nr")).trim().split("\\s+")[0]);
+        long openFiles = openFilesOfAllProcesses();
         // loadavg's fourth field: runnable/total scheduling entities (threads) on the node
         long nodeThreads = Long.parseLong(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[3].split("/")[1]);
         long total = 0;
@@ -151,6 +151,21 @@ public final class SoakBench {
         }
         int mounts = Files.readAllLines(Path.of("/proc/self/mountinfo")).size();
         return new Sample(done, fds, (int) threads, rss, openFiles, nodeThreads, (total - available) / 1024, mounts);
+    }
+
+    /** Every process's open fds, summed (this machine's /proc/sys/fs/file-nr does not count them). */
+    private static long openFilesOfAllProcesses() throws IOException {
+        long sum = 0;
+        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+            for (Path process : processes.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+                try (Stream<Path> fds = Files.list(process.resolve("fd"))) {
+                    sum += fds.count();
+                } catch (IOException | java.io.UncheckedIOException gone) {
+                    // exited while we looked
+                }
+            }
+        }
+        return sum;
     }
 
     /** Whatever names a lifecycle of this run: every id holds {@code tag}. */
