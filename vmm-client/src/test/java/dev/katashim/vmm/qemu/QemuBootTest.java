@@ -159,7 +159,7 @@ class QemuBootTest {
 
     @Test
     @Order(8)
-    void theRunningQemuIsUnderItsSeccompFilter() throws Exception {
+    void theRunningQemuIsUnderItsSeccompFilterWithFewCapabilities() throws Exception {
         // what -sandbox on did to the process, as the kernel reports it (2: a filter is in force, on every thread)
         String status = Files.readString(Path.of("/proc/" + vm.pid() + "/status"));
         assertThat(status).containsPattern("(?m)^Seccomp:\\s+2$");
@@ -168,6 +168,10 @@ class QemuBootTest {
                 assertThat(Files.readString(thread.resolve("status"))).as("thread %s", thread.getFileName()).containsPattern("(?m)^Seccomp:\\s+2$");
             }
         }
+        // setpriv's bounding set: root's capabilities cut to what the 9p share needs (QemuPrivileges)
+        long effective = Long.parseLong(status.lines().filter(l -> l.startsWith("CapEff:")).findFirst().orElseThrow().split("\\s+")[1], 16);
+        assertThat(Long.toBinaryString(effective)).as("CapEff %x: chown, dac_override, dac_read_search, fowner, fsetid, mknod", effective)
+                .isEqualTo(Long.toBinaryString(0x800001fL));
         // QEMU makes its sockets with the shim's umask (022): no one but their owner may connect (connecting needs write)
         for (String socket : List.of("qmp.sock", "agent.sock")) {
             assertThat(Files.getPosixFilePermissions(sandbox.resolve(socket))).as(socket)
