@@ -25,17 +25,33 @@ class DeleteCommandTest {
     @TempDir
     Path bundles;
     private Path victim;
+    /** The parts of the sandbox root this test made: a path walks out of it only if it exists, as on a node. */
+    private final java.util.List<Path> made = new java.util.ArrayList<>();
 
     @BeforeEach
     void aDirectoryOutsideTheSandboxRoot() throws Exception {
         victim = Files.createDirectories(Path.of("/tmp", "kt-victim-" + UUID.randomUUID().toString().substring(0, 8)));
         Files.writeString(victim.resolve("precious"), "keep me");
+        for (Path p = SandboxDirectory.root().toAbsolutePath(); !Files.exists(p); p = p.getParent()) {
+            made.addFirst(p);
+        }
+        for (Path p : made) {
+            Files.createDirectory(p);
+        }
     }
 
     @AfterEach
     void removeIt() throws Exception {
-        try (Stream<Path> walk = Files.walk(victim)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try {
+            for (Path p : made.reversed()) {
+                Files.deleteIfExists(p); // empty: this test put nothing there
+            }
+        } finally {
+            if (Files.exists(victim)) { // gone only if delete walked out of the root: the failure this test is for
+                try (Stream<Path> walk = Files.walk(victim)) {
+                    walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
         }
     }
 
