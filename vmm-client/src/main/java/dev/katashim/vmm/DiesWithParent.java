@@ -35,11 +35,20 @@ public final class DiesWithParent {
 
     /** {@code builder}'s command, started so that it gets SIGKILL when this JVM dies; without setpriv, started plainly. */
     public static Process start(ProcessBuilder builder) throws IOException {
+        return start(builder, List.of());
+    }
+
+    /**
+     * The same, with more of setpriv(1)'s options applied to the command ({@code --bounding-set ...});
+     * without setpriv they cannot be, and the command starts with this JVM's privileges.
+     */
+    public static Process start(ProcessBuilder builder, List<String> setprivOptions) throws IOException {
         List<String> command = builder.command();
         if (Files.isExecutable(SETPRIV)) {
-            builder.command(prefixed(command));
+            builder.command(prefixed(command, setprivOptions));
         } else {
-            log.warn("{} is missing: {} will outlive a killed shim until delete kills it", SETPRIV, command.getFirst());
+            log.warn("{} is missing: {} will outlive a killed shim until delete kills it{}", SETPRIV, command.getFirst(),
+                    setprivOptions.isEmpty() ? "" : ", and runs without " + setprivOptions);
         }
         Future<Process> started = FORKER.submit(builder::start);
         try {
@@ -57,7 +66,13 @@ public final class DiesWithParent {
 
     /** {@code setpriv --pdeathsig KILL -- <command>}: the same process once setpriv has exec'd the command. */
     static List<String> prefixed(List<String> command) {
-        List<String> argv = new ArrayList<>(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
+        return prefixed(command, List.of());
+    }
+
+    static List<String> prefixed(List<String> command, List<String> setprivOptions) {
+        List<String> argv = new ArrayList<>(List.of(SETPRIV.toString(), "--pdeathsig", "KILL"));
+        argv.addAll(setprivOptions);
+        argv.add("--");
         argv.addAll(command);
         return argv;
     }

@@ -9,6 +9,8 @@ import dev.katashim.ttrpc.client.CallOptions;
 import dev.katashim.ttrpc.client.TtrpcClient;
 import dev.katashim.ttrpc.observe.CallObserver;
 import dev.katashim.ttrpc.transport.Endpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -20,13 +22,28 @@ import java.util.List;
  * ttrpc), on one long-lived connection. Every call carries its timeout ({@link AgentTimeouts}) and
  * is reported to the observers under its metrics action name ({@link AgentActions}). Failures are
  * {@link dev.katashim.ttrpc.status.TtrpcException}s carrying the agent's status.
+ *
+ * <p>The agent is untrusted (it runs in the guest): its answers are bounded by ttrpc's 4 MiB
+ * frame, every non-blocking call by its timeout, and a connection the agent closed, or that the
+ * client closed because the agent broke the protocol (an oversized or unknown frame), fails its
+ * calls as UNAVAILABLE; the next call dials again (one attempt, {@link #RECONNECT_TIMEOUT}), so a
+ * hiccup does not leave the sandbox without an agent. Only {@link #close} ends it for good.
  */
 public final class AgentClient implements AutoCloseable {
-    private final TtrpcClient ttrpc;
-    private final AgentTimeouts timeouts;
+    private static final Logger log = LoggerFactory.getLogger(AgentClient.class);
+    /** How long the one connection attempt after a lost connection may take. */
+    static final Duration RECONNECT_TIMEOUT = Duration.ofSeconds(1);
 
-    private AgentClient(TtrpcClient ttrpc, AgentTimeouts timeouts) {
+    private final Endpoint endpoint;
+    private final CallObserver observer;
+    private final AgentTimeouts timeouts;
+    private volatile TtrpcClient ttrpc;
+    private volatile boolean closed;
+
+    private AgentClient(Endpoint endpoint, TtrpcClient ttrpc, CallObserver observer, AgentTimeouts timeouts) {
+        this.endpoint = endpoint;
         this.ttrpc = ttrpc;
+        this.observer = observer;
         this.timeouts = timeouts;
     }
 
@@ -35,20 +52,47 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public Endpoint endpoint() {
-        return ttrpc.endpoint();
+        return endpoint;
     }
 
+    /** Whether the current connection is open (a lost one is dialled again by the next call). */
     public boolean isOpen() {
         return ttrpc.isOpen();
     }
 
     @Override
     public void close() {
+        closed = true;
         ttrpc.close();
     }
 
+    /** The connection for the next call: the current one, or a new one if the agent's side went away. */
+    private TtrpcClient connection() {
+        TtrpcClient current = ttrpc;
+        if (current.isOpen() || closed) {
+            return current;
+        }
+        synchronized (this) {
+            if (closed || ttrpc.isOpen()) {
+                return ttrpc;
+            }
+            try {
+                TtrpcClient fresh = TtrpcClient.builder(endpoint).observer(observer).connectTimeout(RECONNECT_TIMEOUT).connect();
+                ttrpc = fresh;
+                if (closed) {
+                    fresh.close(); // close() ran meanwhile and saw the old connection
+                } else {
+                    log.info("agent at {}: the connection was lost; connected again", endpoint);
+                }
+            } catch (IOException e) {
+                log.debug("agent at {}: cannot connect again: {}", endpoint, e.getMessage()); // the closed one answers UNAVAILABLE
+            }
+            return ttrpc;
+        }
+    }
+
     private <T extends MessageLite> T invoke(String method, MessageLite request, Parser<T> parser) throws InterruptedException {
-        return ttrpc.blockingCall(AgentActions.AGENT_SERVICE, method, request, parser, options(method));
+        return connection().blockingCall(AgentActions.AGENT_SERVICE, method, request, parser, options(method));
     }
 
     private CallOptions options(String method) {
@@ -59,12 +103,12 @@ public final class AgentClient implements AutoCloseable {
     // grpc.Health
 
     public HealthCheckResponse check() throws InterruptedException {
-        return ttrpc.blockingCall(AgentActions.HEALTH_SERVICE, "Check", CheckRequest.getDefaultInstance(),
+        return connection().blockingCall(AgentActions.HEALTH_SERVICE, "Check", CheckRequest.getDefaultInstance(),
                 HealthCheckResponse.parser(), options("Check"));
     }
 
     public VersionCheckResponse version() throws InterruptedException {
-        return ttrpc.blockingCall(AgentActions.HEALTH_SERVICE, "Version", CheckRequest.getDefaultInstance(),
+        return connection().blockingCall(AgentActions.HEALTH_SERVICE, "Version", CheckRequest.getDefaultInstance(),
                 VersionCheckResponse.parser(), options("Version"));
     }
 
@@ -271,8 +315,9 @@ public final class AgentClient implements AutoCloseable {
 
         /** Connects, retrying with backoff, and returns once the agent answers a health check. */
         public AgentClient connect() throws IOException, InterruptedException {
-            TtrpcClient client = AgentDialer.dial(endpoint, dialTimeout, CallObserver.all(observers));
-            return new AgentClient(client, timeouts);
+            CallObserver observer = CallObserver.all(observers);
+            TtrpcClient client = AgentDialer.dial(endpoint, dialTimeout, observer);
+            return new AgentClient(endpoint, client, observer, timeouts);
         }
     }
 }

@@ -124,6 +124,90 @@ class ShimBadInputTest {
         assertSandboxStillServed();
     }
 
+    private static TtrpcException createFails(CreateTaskRequest request) {
+        TtrpcException[] failure = new TtrpcException[1];
+        assertThatThrownBy(() -> shim.call("Create", request, CreateTaskResponse.parser()))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> failure[0] = e);
+        return failure[0];
+    }
+
+    private static java.util.List<String> mountsNaming(Path path) throws java.io.IOException {
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().filter(l -> l.contains(path.toString())).toList();
+    }
+
+    @Test
+    void aContainerIdOfAThousandCharactersIsRefusedByName() throws Exception {
+        TtrpcException e = createFails("a".repeat(1000), podBundle("longid"));
+        assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+        assertThat(e.getMessage()).contains("invalid container id 'aaaa").contains("1000 characters, more than the 76 containerd allows");
+        assertSandboxStillServed();
+    }
+
+    @Test
+    void aBundlePathWithDotDotIsRefused() throws Exception {
+        Path bundle = podBundle("dotdot");
+        String sneaky = dir.resolve("nowhere").resolve("..").resolve("dotdot").toString();
+        TtrpcException e = createFails(CreateTaskRequest.newBuilder().setId("dotdot").setBundle(sneaky).build());
+        assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+        assertThat(e.getMessage()).isEqualTo("invalid bundle path '" + sneaky + "': must be absolute, without '.' or '..' components");
+        assertThatThrownBy(() -> shim.state("dotdot")).isInstanceOf(TtrpcException.class);
+        assertSandboxStillServed();
+    }
+
+    @Test
+    void aRootfsThatIsASymlinkOutOfTheBundleIsRefusedAndNothingIsMounted() throws Exception {
+        Path hostDir = Files.createDirectories(dir.resolve("host-precious"));
+        Files.writeString(hostDir.resolve("keep"), "mine");
+        Path bundle = podBundle("symlinked");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(bundle.resolve("config.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) config.get("root")).put("path", "rootfs");
+        json.writeValue(bundle.resolve("config.json").toFile(), config);
+        Files.createSymbolicLink(bundle.resolve("rootfs"), hostDir);
+
+        // no snapshot mounts: the link's target would become the container's root
+        TtrpcException e = createFails("symlinked", bundle);
+        assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+        assertThat(e.getMessage()).contains("root.path 'rootfs' resolves to " + hostDir + ", outside the bundle");
+        // containerd's snapshot mounts: mount(8) would follow the link onto the host directory
+        TtrpcException mounted = createFails(CreateTaskRequest.newBuilder().setId("symlinked").setBundle(bundle.toString())
+                .addRootfs(dev.katashim.protocols.containerd.types.Mount.newBuilder().setType("bind").setSource(rootfs.toString())
+                        .addOptions("rbind")).build());
+        assertThat(mounted.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+        assertThat(mounted.getMessage()).contains("rootfs " + bundle.resolve("rootfs") + " is a symlink (to " + hostDir + ")");
+        assertThat(mountsNaming(hostDir)).isEmpty();
+        assertThat(hostDir.resolve("keep")).hasContent("mine");
+        try (var files = Files.list(hostDir)) {
+            assertThat(files.toList()).containsExactly(hostDir.resolve("keep"));
+        }
+        assertSandboxStillServed();
+    }
+
+    @Test
+    void aPodContainerNamingASandboxIdWithDotDotIsRefused() throws Exception {
+        Path bundle = OciBundles.create(dir.resolve("badpod"), rootfs, Map.of("io.kubernetes.cri.container-type", "container",
+                "io.kubernetes.cri.sandbox-id", "../../etc"), "/bin/echo", "hi");
+        TtrpcException e = createFails("badpod", bundle);
+        assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+        assertThat(e.getMessage()).contains("invalid sandbox id (in the annotations) '../../etc'");
+        assertSandboxStillServed();
+    }
+
+    @Test
+    void anExecIdWithSlashOrOfAThousandCharactersIsRefused() throws Exception {
+        for (String execId : new String[]{"../x", "e".repeat(1000)}) {
+            assertThatThrownBy(() -> shim.call("Exec", dev.katashim.protocols.containerd.task.v2.ExecProcessRequest.newBuilder()
+                    .setId(sandboxId).setExecId(execId).setSpec(com.google.protobuf.Any.newBuilder()
+                            .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
+                            .setValue(com.google.protobuf.ByteString.copyFromUtf8("{\"args\":[\"/bin/true\"],\"cwd\":\"/\"}"))).build(),
+                    Empty.parser())).isInstanceOfSatisfying(TtrpcException.class, e -> {
+                        assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+                        assertThat(e.getMessage()).startsWith("invalid exec id '");
+                    });
+        }
+        assertSandboxStillServed();
+    }
+
     @Test
     void startTwice() throws Exception {
         assertThatThrownBy(() -> shim.call("Start", StartRequest.newBuilder().setId(sandboxId).build(), StartResponse.parser()))

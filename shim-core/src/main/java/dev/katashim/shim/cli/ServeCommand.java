@@ -3,6 +3,7 @@ package dev.katashim.shim.cli;
 import dev.katashim.shim.config.RuntimeOptions;
 import dev.katashim.shim.config.StartInput;
 import dev.katashim.shim.oci.Bundle;
+import dev.katashim.shim.oci.Identifiers;
 import dev.katashim.shim.resource.cgroup.PodCgroupPath;
 import dev.katashim.shim.events.EventPublisher;
 import dev.katashim.shim.events.TaskEvents;
@@ -36,6 +37,11 @@ final class ServeCommand {
     static int run(ShimArgs args) {
         if (args.socket().isEmpty()) {
             System.err.println("containerd-shim-kata-v2: serving needs -socket (the launcher's start step sets it)");
+            return 2;
+        }
+        if (!Identifiers.isValid(args.id())) {
+            // containerd checks ids too; the sandbox directory and socket paths are built from this one
+            System.err.println("containerd-shim-kata-v2: invalid -id '" + args.id() + "': not a containerd identifier");
             return 2;
         }
         StartInput startInput = savedStartInput(args);

@@ -49,7 +49,7 @@ public sealed interface ContainerType {
                 if (sandbox == null) {
                     throw new TtrpcException(StatusCode.INVALID_ARGUMENT, "Could not find sandbox ID for container " + containerId);
                 }
-                yield new PodContainer(sandbox);
+                yield new PodContainer(Identifiers.check("sandbox id (in the annotations)", sandbox));
             }
             default -> throw new TtrpcException(StatusCode.INVALID_ARGUMENT, "Unknown container type " + type);
         };

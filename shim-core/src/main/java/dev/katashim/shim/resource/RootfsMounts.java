@@ -41,6 +41,7 @@ final class RootfsMounts {
                 command.add("-o");
                 command.add(String.join(",", m.getOptionsList()));
             }
+            command.add("--"); // a source beginning with '-' is a path, never an option of mount(8)
             command.add(m.getSource());
             command.add(target.toString());
             HostCommand.run(command, TIMEOUT, "mount the rootfs (" + m.getType() + " " + m.getSource() + ") on " + target);

@@ -88,10 +88,10 @@ public final class SandboxResources {
      * with the agent; returns the path the agent must use as the container's root. Undone on failure.
      */
     public Path addContainerRootfs(String containerId, Bundle bundle, List<Mount> mounts) throws IOException {
-        RootfsMounts mounted = new RootfsMounts(bundle.path().resolve("rootfs"), mounts);
+        RootfsMounts mounted = new RootfsMounts(bundle.mountedRoot(), mounts);
         mounted.mount();
         try {
-            Path hostRoot = mounted.isEmpty() ? bundle.rootPath() : bundle.path().resolve("rootfs");
+            Path hostRoot = mounted.isEmpty() ? bundle.rootPath() : bundle.mountedRoot();
             Path agentRoot = share.shareRootfs(containerId, hostRoot);
             rootfs.put(containerId, mounted);
             return agentRoot;

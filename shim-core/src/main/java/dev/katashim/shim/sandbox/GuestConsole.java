@@ -68,6 +68,9 @@ final class GuestConsole implements AutoCloseable {
             return;
         }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (channel.size() < offset) {
+                offset = 0; // emptied by ConsoleLogLimit: the guest writes on from the start
+            }
             ByteBuffer buffer = ByteBuffer.allocate(16384);
             int n;
             while ((n = channel.read(buffer, offset)) > 0) {

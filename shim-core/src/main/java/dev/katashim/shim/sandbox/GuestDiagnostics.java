@@ -26,16 +26,19 @@ final class GuestDiagnostics implements AutoCloseable {
     private final KeptConsoleLogs kept;
     private final GuestFaults faults;
     private final GuestConsole follower;
+    private final ConsoleLogLimit limit;
 
-    private GuestDiagnostics(String sandboxId, Optional<Path> console, KeptConsoleLogs kept, GuestFaults faults, GuestConsole follower) {
+    private GuestDiagnostics(String sandboxId, Optional<Path> console, KeptConsoleLogs kept, GuestFaults faults, GuestConsole follower,
+                             ConsoleLogLimit limit) {
         this.sandboxId = sandboxId;
         this.console = console;
         this.kept = kept;
         this.faults = faults;
         this.follower = follower;
+        this.limit = limit;
     }
 
-    /** Once the hypervisor started: follows the console if the shim logs at debug level, listens to QEMU's events. */
+    /** Once the hypervisor started: bounds the console log, follows it if the shim logs at debug level, listens to QEMU's events. */
     static GuestDiagnostics start(String sandboxId, Hypervisor hypervisor, KeptConsoleLogs kept) {
         GuestFaults faults = new GuestFaults(sandboxId);
         if (hypervisor instanceof QemuHypervisor qemu) {
@@ -43,7 +46,8 @@ final class GuestDiagnostics implements AutoCloseable {
         }
         Optional<Path> console = hypervisor.consoleLog();
         GuestConsole follower = console.filter(c -> DebugLogging.enabled()).map(c -> GuestConsole.follow(sandboxId, c)).orElse(null);
-        return new GuestDiagnostics(sandboxId, console, kept, faults, follower);
+        ConsoleLogLimit limit = console.map(c -> ConsoleLogLimit.start(sandboxId, c, ConsoleLogLimit.DEFAULT_LIMIT)).orElse(null);
+        return new GuestDiagnostics(sandboxId, console, kept, faults, follower, limit);
     }
 
     /** The boot failure {@code failure}, naming a kept copy of the console log; call once the hypervisor is stopped. */
@@ -80,6 +84,9 @@ final class GuestDiagnostics implements AutoCloseable {
     public void close() {
         if (follower != null) {
             follower.close();
+        }
+        if (limit != null) {
+            limit.close();
         }
     }
 }

@@ -39,6 +39,8 @@ public record KeptConsoleLogs(Path dir) {
         Path copy = dir.resolve(sandboxId + "-" + STAMP.format(LocalDateTime.now(ZoneOffset.UTC)) + "-console.log");
         try {
             Files.createDirectories(dir);
+            // root's alone: a guest's console carries what its agent logged about the pod's containers
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
             Files.copy(console, copy, StandardCopyOption.REPLACE_EXISTING);
             prune();
             return Optional.of(copy);

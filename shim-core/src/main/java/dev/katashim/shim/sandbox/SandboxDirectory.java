@@ -1,5 +1,6 @@
 package dev.katashim.shim.sandbox;
 
+import dev.katashim.shim.oci.Identifiers;
 import dev.katashim.sys.HostCommand;
 import dev.katashim.sys.MountTable;
 import org.slf4j.Logger;
@@ -25,8 +26,9 @@ public record SandboxDirectory(Path path) {
     private static final Logger log = LoggerFactory.getLogger(SandboxDirectory.class);
     public static final Path DEFAULT_ROOT = Path.of("/run/vc/sbs");
 
+    /** {@code <root>/<sandboxId>}; an id that is not containerd's identifier (a path, {@code ..}, too long) is INVALID_ARGUMENT. */
     public static SandboxDirectory of(Path root, String sandboxId) {
-        return new SandboxDirectory(root.resolve(sandboxId));
+        return new SandboxDirectory(root.resolve(Identifiers.check("sandbox id", sandboxId)));
     }
 
     /** The root from {@code KATA_SHIM_SANDBOX_ROOT}, else upstream's {@code /run/vc/sbs}. */

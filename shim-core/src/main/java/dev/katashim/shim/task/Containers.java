@@ -33,6 +33,10 @@ final class Containers {
         byId.remove(id);
     }
 
+    boolean contains(String id) {
+        return byId.containsKey(id);
+    }
+
     boolean isEmpty() {
         return byId.isEmpty();
     }

@@ -7,25 +7,25 @@ import dev.katashim.shim.config.RuntimeOptions;
 import dev.katashim.shim.io.StdioSpec;
 import dev.katashim.shim.oci.Bundle;
 import dev.katashim.shim.oci.ContainerType;
+import dev.katashim.shim.oci.Identifiers;
 import dev.katashim.ttrpc.status.StatusCode;
 import dev.katashim.ttrpc.status.TtrpcException;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
-/** A Create request, checked: a valid id, a readable bundle with a process, its container type and stdio. */
+/**
+ * A Create request, checked before anything is made: a valid id, a clean bundle path with a readable
+ * config.json and a process, a root filesystem the bundle holds, its container type and stdio.
+ */
 record NewTask(String id, Bundle bundle, ContainerType type, StdioSpec stdio, List<Mount> rootfs, Optional<Path> configPath) {
-    private static final Pattern VALID_ID = Pattern.compile("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
 
     static NewTask of(CreateTaskRequest request) {
-        String id = request.getId();
-        if (!VALID_ID.matcher(id).matches()) {
-            throw TtrpcException.of(StatusCode.INVALID_ARGUMENT, "invalid container id '%s': must match %s", id, VALID_ID.pattern());
-        }
-        Bundle bundle = Bundle.read(Path.of(request.getBundle()));
+        String id = Identifiers.check("container id", request.getId());
+        Bundle bundle = Bundle.open(request.getBundle());
         ContainerType type = ContainerType.of(id, bundle.annotations());
+        bundle.checkRoot(request.getRootfsCount() > 0);
         if (!bundle.process().isObject()) {
             throw TtrpcException.of(StatusCode.INVALID_ARGUMENT, "config.json of %s has no process", id);
         }

@@ -6,6 +6,7 @@ import dev.katashim.protocols.containerd.task.v2.*;
 import dev.katashim.protocols.containerd.types.task.ProcessInfo;
 import dev.katashim.protocols.containerd.types.task.Status;
 import dev.katashim.shim.events.TaskEvents;
+import dev.katashim.shim.oci.Identifiers;
 import dev.katashim.shim.oci.ResourceUpdate;
 import dev.katashim.shim.sandbox.Sandbox;
 import dev.katashim.shim.sandbox.Sandboxes;
@@ -112,7 +113,7 @@ public final class TaskService {
         sandbox.fill(opened, byApi);
         // when the sandbox ends (its container exited, or its hypervisor died), so does every process in it
         opened.ended().thenRun(() -> containers.aliveProcesses().forEach(p -> recordExit(p, Exit.UNKNOWN_STATUS)));
-        OomWatch.start(opened, events);
+        OomWatch.start(opened, events, containers::contains);
         return opened;
     }
 
@@ -198,6 +199,7 @@ public final class TaskService {
 
     private Empty exec(ExecProcessRequest request) {
         Container container = containers.get(request.getId());
+        Identifiers.check("exec id", request.getExecId());
         ShimProcess exec = container.addExec(request.getExecId(), ExecSpec.stdio(request), ExecSpec.process(request), namespace);
         events.execAdded(container.id(), exec.execId());
         return Empty.getDefaultInstance();

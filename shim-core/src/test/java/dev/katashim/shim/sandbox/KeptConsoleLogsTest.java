@@ -18,6 +18,8 @@ class KeptConsoleLogsTest {
         Path copy = kept.keep("sb1", console).orElseThrow();
         Files.delete(console);
         assertThat(copy.getParent()).isEqualTo(dir.resolve("kept"));
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("kept"))))
+                .as("other users cannot read the guest's words").isEqualTo("rwx------");
         assertThat(copy.getFileName().toString()).startsWith("sb1-").endsWith("-console.log");
         assertThat(copy).content().isEqualTo("booting\n");
         assertThat(kept.keep("sb1", console)).as("no console log, nothing kept").isEmpty();

@@ -182,6 +182,29 @@ class TaskServiceTest {
     }
 
     @Test
+    void idsAndPathsFromContainerdAreCheckedBeforeAnythingIsMade() throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("okbundle"));
+        Files.writeString(bundle.resolve("config.json"), "{\"process\":{\"args\":[\"/bin/true\"]},\"root\":{\"path\":\"rootfs\"}}");
+        assertStatus(() -> call("Create", CreateTaskRequest.newBuilder().setId("a".repeat(1000)).setBundle(bundle.toString()).build()),
+                StatusCode.INVALID_ARGUMENT, "invalid container id 'aaaa");
+        assertStatus(() -> call("Create", CreateTaskRequest.newBuilder().setId("dots").setBundle(dir + "/x/../okbundle").build()),
+                StatusCode.INVALID_ARGUMENT, "invalid bundle path '" + dir + "/x/../okbundle'");
+        assertStatus(() -> create("member", Map.of("io.kubernetes.cri.container-type", "container", "io.kubernetes.cri.sandbox-id", "../../etc")),
+                StatusCode.INVALID_ARGUMENT, "invalid sandbox id (in the annotations) '../../etc'");
+        Files.createSymbolicLink(Files.createDirectories(dir.resolve("linked")).resolve("rootfs"), Files.createDirectories(dir.resolve("host-dir")));
+        Files.writeString(dir.resolve("linked/config.json"), "{\"process\":{\"args\":[\"/bin/true\"]},\"root\":{\"path\":\"rootfs\"}}");
+        assertStatus(() -> call("Create", CreateTaskRequest.newBuilder().setId("linked").setBundle(dir.resolve("linked").toString()).build()),
+                StatusCode.INVALID_ARGUMENT, "outside the bundle");
+        assertThat(sandbox.calls).as("no sandbox opened, nothing created").isEmpty();
+        create(POD, Map.of());
+        call("Start", StartRequest.newBuilder().setId(POD).build());
+        assertStatus(() -> call("Exec", exec("../x")), StatusCode.INVALID_ARGUMENT, "invalid exec id '../x'");
+        assertStatus(() -> call("Exec", exec("e".repeat(77))), StatusCode.INVALID_ARGUMENT, "77 characters, more than the 76");
+        assertThat(sandbox.calls).noneMatch(c -> c.startsWith("exec"));
+        assertThat(state(POD).getStatus()).isEqualTo(Status.RUNNING);
+    }
+
+    @Test
     void aFailedCreateLeavesNothingAndTheSandboxIsStopped() throws Exception {
         sandbox.refuse("createContainer", "runc: no such file /bin/nope");
         assertStatus(() -> create(POD, Map.of()), StatusCode.INTERNAL, "runc: no such file /bin/nope");
@@ -303,9 +326,11 @@ class TaskServiceTest {
     }
 
     @Test
-    void anOomInTheSandboxIsPublished() throws Exception {
+    void anOomInTheSandboxIsPublishedAndOnesOfUnknownContainersAreNot() throws Exception {
         create(POD, Map.of());
         call("Start", StartRequest.newBuilder().setId(POD).build());
+        sandbox.oom("ghost"); // FAKE agent answers: containers this shim does not have
+        sandbox.oom("x".repeat(10_000));
         sandbox.oom(POD);
         await().atMost(UNDER_LOAD_DEADLINE).until(() -> topics.contains("/tasks/oom"));
         assertThat(events).filteredOn(dev.katashim.protocols.containerd.events.TaskOOM.class::isInstance)

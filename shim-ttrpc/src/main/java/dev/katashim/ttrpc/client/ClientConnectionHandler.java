@@ -38,8 +38,14 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
                     frame.release();
                 }
             }
-            case OversizedFrame oversized -> pending.fail(oversized.streamId(), TtrpcException.of(StatusCode.RESOURCE_EXHAUSTED,
-                    "ttrpc: response length %d exceeds the maximum message size of %d", oversized.announcedLength(), Frame.MAX_DATA_LENGTH));
+            case OversizedFrame oversized -> {
+                pending.fail(oversized.streamId(), TtrpcException.of(StatusCode.RESOURCE_EXHAUSTED,
+                        "ttrpc: response length %d exceeds the maximum message size of %d", oversized.announcedLength(), Frame.MAX_DATA_LENGTH));
+                // a ttrpc server never sends one (it answers with an error instead): a broken or hostile peer,
+                // which could announce 4 GiB and keep the connection busy discarding; the other calls fail UNAVAILABLE
+                log.warn("ttrpc: closing {}: the server sent a frame of {} bytes", ctx.channel().remoteAddress(), oversized.announcedLength());
+                ctx.close();
+            }
             case UnknownFrame unknown -> {
                 log.warn("ttrpc: closing {}: frame of unknown type {}", ctx.channel().remoteAddress(), unknown.rawType());
                 ctx.close();

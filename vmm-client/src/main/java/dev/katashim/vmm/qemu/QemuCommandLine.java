@@ -61,7 +61,8 @@ public final class QemuCommandLine {
                     "-device", "virtio-blk-pci,drive=rootfs"));
         }
         args.addAll(List.of("-append", kernelParams(config)));
-        args.addAll(List.of("-chardev", "file,id=console,path=" + escape(files.consoleLog().toString()),
+        // append: the shim may empty an oversized console log, and QEMU then writes on at its new end
+        args.addAll(List.of("-chardev", "file,id=console,path=" + escape(files.consoleLog().toString()) + ",append=on",
                 "-serial", "chardev:console"));
         args.addAll(channel.qemuArgs());
         switch (config.sharedFs()) {

@@ -41,7 +41,7 @@ final class QemuLauncher {
                     .directory(files.dir().toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(files.qemuLog().toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))), QemuPrivileges.SETPRIV_OPTIONS);
         } catch (IOException e) {
             throw new IOException("cannot run QEMU " + qemu + ": " + e.getMessage(), e);
         }

@@ -41,7 +41,12 @@ import java.util.function.Consumer;
  */
 public final class QmpClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(QmpClient.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The longest string and the deepest nesting QMP may send: its replies and events are small, and QEMU may be the guest's. */
+    static final int MAX_STRING = 1 << 20;
+    static final int MAX_DEPTH = 64;
+    private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                    .maxStringLength(MAX_STRING).maxNestingDepth(MAX_DEPTH).build()).build());
     /** The timeout of commands sent without one. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 

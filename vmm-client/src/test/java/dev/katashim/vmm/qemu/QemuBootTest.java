@@ -32,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -154,6 +155,30 @@ class QemuBootTest {
         assertThat(vm.commandLine()).containsSubsequence("-nographic", "-nodefaults", "-no-user-config")
                 .containsSubsequence("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
                 .contains("-no-reboot", "-pidfile");
+    }
+
+    @Test
+    @Order(8)
+    void theRunningQemuIsUnderItsSeccompFilterWithFewCapabilities() throws Exception {
+        // what -sandbox on did to the process, as the kernel reports it (2: a filter is in force, on every thread)
+        String status = Files.readString(Path.of("/proc/" + vm.pid() + "/status"));
+        assertThat(status).containsPattern("(?m)^Seccomp:\\s+2$");
+        try (var threads = Files.list(Path.of("/proc/" + vm.pid() + "/task"))) {
+            for (Path thread : threads.toList()) {
+                assertThat(Files.readString(thread.resolve("status"))).as("thread %s", thread.getFileName()).containsPattern("(?m)^Seccomp:\\s+2$");
+            }
+        }
+        // setpriv's bounding set: root's capabilities cut to what the 9p share needs (QemuPrivileges)
+        long effective = Long.parseLong(status.lines().filter(l -> l.startsWith("CapEff:")).findFirst().orElseThrow().split("\\s+")[1], 16);
+        assertThat(Long.toBinaryString(effective)).as("CapEff %x: chown, dac_override, dac_read_search, fowner, fsetid, mknod", effective)
+                .isEqualTo(Long.toBinaryString(0x800001fL));
+        // QEMU makes its sockets with the shim's umask (022): no one but their owner may connect (connecting needs write)
+        for (String socket : List.of("qmp.sock", "agent.sock")) {
+            assertThat(Files.getPosixFilePermissions(sandbox.resolve(socket))).as(socket)
+                    .doesNotContain(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE, java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE);
+        }
+        log.info("QEMU pid {}: {}", vm.pid(), status.lines().filter(l -> l.matches("(Uid|Gid|NoNewPrivs|Seccomp|Seccomp_filters|CapEff):.*"))
+                .map(String::strip).toList());
     }
 
     @Test

@@ -29,7 +29,7 @@ class QemuCommandLineTest {
                 .containsSubsequence("-smp", "1").containsSubsequence("-m", "512M")
                 .containsSubsequence("-bios", "/fw/qboot.rom")
                 .containsSubsequence("-kernel", "/k/vmlinuz").containsSubsequence("-initrd", "/k/initrd.img")
-                .containsSubsequence("-chardev", "file,id=console,path=/run/sbs/abc/console.log", "-serial", "chardev:console")
+                .containsSubsequence("-chardev", "file,id=console,path=/run/sbs/abc/console.log,append=on", "-serial", "chardev:console")
                 .containsSubsequence("-device", "virtio-serial-pci,id=agent-serial",
                         "-chardev", "socket,id=agent,path=/run/sbs/abc/agent.sock,server=on,wait=off",
                         "-device", "virtserialport,bus=agent-serial.0,chardev=agent,name=agent.channel.0")
