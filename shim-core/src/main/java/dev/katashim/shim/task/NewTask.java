@@ -7,6 +7,7 @@ import dev.katashim.shim.config.RuntimeOptions;
 import dev.katashim.shim.io.StdioSpec;
 import dev.katashim.shim.oci.Bundle;
 import dev.katashim.shim.oci.ContainerType;
+import dev.katashim.shim.oci.HostPath;
 import dev.katashim.ttrpc.status.StatusCode;
 import dev.katashim.ttrpc.status.TtrpcException;
 
@@ -24,7 +25,7 @@ record NewTask(String id, Bundle bundle, ContainerType type, StdioSpec stdio, Li
         if (!VALID_ID.matcher(id).matches()) {
             throw TtrpcException.of(StatusCode.INVALID_ARGUMENT, "invalid container id '%s': must match %s", id, VALID_ID.pattern());
         }
-        Bundle bundle = Bundle.read(Path.of(request.getBundle()));
+        Bundle bundle = Bundle.read(HostPath.absolute(request.getBundle(), "bundle"));
         ContainerType type = ContainerType.of(id, bundle.annotations());
         if (!bundle.process().isObject()) {
             throw TtrpcException.of(StatusCode.INVALID_ARGUMENT, "config.json of %s has no process", id);

@@ -111,6 +111,18 @@ class TaskServiceTest {
         assertStatus(() -> state(POD), StatusCode.NOT_FOUND, "container does not exist pod1");
     }
 
+    /** Found by TaskServerProperties: a NUL in the bundle path was UNKNOWN "Nul character not allowed". */
+    @Test
+    void aBundlePathJavaCannotUseOrARelativeOneIsRefusedNamingTheBundle() {
+        assertStatus(() -> call("Create", CreateTaskRequest.newBuilder().setId(POD).setBundle("/run/a\0b").build()),
+                StatusCode.INVALID_ARGUMENT, "bundle '/run/a\\x00b' is not a valid path");
+        assertStatus(() -> call("Create", CreateTaskRequest.newBuilder().setId(POD).setBundle("").build()),
+                StatusCode.INVALID_ARGUMENT, "bundle '' must be an absolute path");
+        assertStatus(() -> call("Create", CreateTaskRequest.newBuilder().setId(POD).setBundle("bundles/pod1").build()),
+                StatusCode.INVALID_ARGUMENT, "bundle 'bundles/pod1' must be an absolute path");
+        assertThat(sandbox.calls).isEmpty();
+    }
+
     @Test
     void theSandboxsOwnContainerEndingEndsTheSandboxAndEveryProcessInIt() throws Exception {
         startPodWithMember();

@@ -71,7 +71,7 @@ class ServerProperties {
     @Property(shrinking = ShrinkingMode.OFF)
     void everyHostileSessionGetsWhatItIsOwedAndTheGoodClientIsServed(@ForAll long seed) throws Exception {
         HostileSession session = HostileSession.generate(TARGETS, new Random(seed), 40);
-        ServerFuzz.play(socket, session, (stream, status) -> { });
+        ServerFuzz.play(socket, session, (sent, status) -> { });
         String word = "ok " + seed;
         assertThat(goodClient.blockingCall(EchoService.NAME, "Echo", StringValue.of(word), StringValue.parser(),
                 CallOptions.timeout(Duration.ofSeconds(30))).getValue()).isEqualTo(word);

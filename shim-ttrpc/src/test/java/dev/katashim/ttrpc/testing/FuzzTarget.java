@@ -6,19 +6,27 @@ import com.google.protobuf.Descriptors.ServiceDescriptor;
 import java.util.List;
 import java.util.Set;
 
-/** One method a fuzzed server serves: the service name it is registered under, its name and request type. */
-public record FuzzTarget(String service, String method, Descriptor requestType) {
+/**
+ * One method a fuzzed server serves: the service name it is registered under, its name and request
+ * type; {@code mayBlock}: the method waits by contract (Wait: until an exit), so it is always called
+ * with a short deadline.
+ */
+public record FuzzTarget(String service, String method, Descriptor requestType, boolean mayBlock) {
 
-    /** Every method of {@code descriptor}, served as {@code serviceName}, but those in {@code skip}. */
-    public static List<FuzzTarget> of(ServiceDescriptor descriptor, String serviceName, Set<String> skip) {
+    public FuzzTarget(String service, String method, Descriptor requestType) {
+        this(service, method, requestType, false);
+    }
+
+    /** Every method of {@code descriptor}, served as {@code serviceName}; those in {@code blocking} wait by contract. */
+    public static List<FuzzTarget> served(ServiceDescriptor descriptor, String serviceName, Set<String> blocking) {
         return descriptor.getMethods().stream()
-                .filter(m -> !skip.contains(m.getName()))
-                .map(m -> new FuzzTarget(serviceName, m.getName(), m.getInputType()))
+                .map(m -> new FuzzTarget(serviceName, m.getName(), m.getInputType(), blocking.contains(m.getName())))
                 .toList();
     }
 
+    /** Every method of {@code descriptor} under its own full name; none waits by contract. */
     public static List<FuzzTarget> of(ServiceDescriptor descriptor) {
-        return of(descriptor, descriptor.getFullName(), Set.of());
+        return served(descriptor, descriptor.getFullName(), Set.of());
     }
 
     @Override

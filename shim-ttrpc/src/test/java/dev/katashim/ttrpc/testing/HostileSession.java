@@ -35,23 +35,35 @@ public record HostileSession(List<byte[]> frames, Map<Integer, Integer> owed, En
         OVERSIZED
     }
 
+    /** What was sent on {@code streamId}, one line per frame. */
+    public String describe(int streamId) {
+        String prefix = "stream " + Integer.toUnsignedString(streamId) + " ";
+        return String.join("; ", described.stream().filter(d -> d.startsWith(prefix)).toList());
+    }
+
     public int owedTotal() {
         return owed.values().stream().mapToInt(Integer::intValue).sum();
     }
 
     /** Up to {@code maxFrames} frames aimed at {@code targets}, drawn from {@code random}. */
     public static HostileSession generate(List<FuzzTarget> targets, Random random, int maxFrames) {
+        return generate(targets, random, maxFrames, List.of());
+    }
+
+    /** As above, the payloads' strings often drawn from {@code words}. */
+    public static HostileSession generate(List<FuzzTarget> targets, Random random, int maxFrames, List<String> words) {
         Builder b = new Builder(random);
         int count = 1 + random.nextInt(maxFrames);
         for (int i = 0; i < count; i++) {
             int kind = random.nextInt(100);
             if (kind < 60) {
                 FuzzTarget target = targets.get(random.nextInt(targets.size()));
-                b.request(target.service(), target.method(), RandomMessages.payload(target.requestType(), random), target.toString());
+                b.request(target.service(), target.method(), RandomMessages.payload(target.requestType(), random, words),
+                        target.mayBlock(), target.toString());
             } else if (kind < 70) {
                 FuzzTarget target = targets.get(random.nextInt(targets.size()));
                 b.request(nearMiss(target.service(), random), nearMiss(target.method(), random),
-                        RandomMessages.junk(random, random.nextInt(16)), "unknown method");
+                        RandomMessages.junk(random, random.nextInt(16)), false, "unknown method");
             } else if (kind < 82) {
                 b.garbageEnvelope();
             } else {
@@ -112,10 +124,12 @@ public record HostileSession(List<byte[]> frames, Map<Integer, Integer> owed, En
             return random.nextInt(4) == 0 ? random.nextInt(256) : 0;
         }
 
-        void request(String service, String method, byte[] payload, String what) {
+        void request(String service, String method, byte[] payload, boolean mayBlock, String what) {
             Request.Builder request = Request.newBuilder().setService(service).setMethod(method).setPayload(ByteString.copyFrom(payload));
             int timeout = random.nextInt(10);
-            if (timeout == 0) {
+            if (mayBlock) {
+                request.setTimeoutNano(1 + random.nextInt(50_000_000)); // up to 50 ms
+            } else if (timeout == 0) {
                 request.setTimeoutNano(1 + random.nextInt(10_000_000)); // may expire before the answer
             } else if (timeout == 1) {
                 request.setTimeoutNano(random.nextBoolean() ? Long.MAX_VALUE : -1 - random.nextInt(1000));

@@ -27,12 +27,21 @@ public final class RandomMessages {
 
     /** A well-formed message of {@code type}, serialized. */
     public static byte[] valid(Descriptor type, Random random) {
-        return message(type, random, 0).toByteArray();
+        return valid(type, random, List.of());
+    }
+
+    /** A well-formed message whose strings are often one of {@code words} (ids the server knows, paths that exist). */
+    public static byte[] valid(Descriptor type, Random random, List<String> words) {
+        return message(type, new Draw(random, words), 0).toByteArray();
     }
 
     /** Either a well-formed message or a mutation of one: what a payload fuzzer sends. */
     public static byte[] payload(Descriptor type, Random random) {
-        byte[] valid = valid(type, random);
+        return payload(type, random, List.of());
+    }
+
+    public static byte[] payload(Descriptor type, Random random, List<String> words) {
+        byte[] valid = valid(type, random, words);
         return switch (random.nextInt(6)) {
             case 0 -> mutate(valid, random);
             case 1 -> junk(random, random.nextInt(64));
@@ -69,7 +78,12 @@ public final class RandomMessages {
         };
     }
 
-    private static DynamicMessage message(Descriptor type, Random random, int depth) {
+    /** The source of randomness and the words strings are drawn from. */
+    private record Draw(Random random, List<String> words) {
+    }
+
+    private static DynamicMessage message(Descriptor type, Draw draw, int depth) {
+        Random random = draw.random();
         DynamicMessage.Builder builder = DynamicMessage.newBuilder(type);
         for (FieldDescriptor field : type.getFields()) {
             if (random.nextInt(3) == 0) {
@@ -83,26 +97,28 @@ public final class RandomMessages {
             }
             if (field.isRepeated()) {
                 for (int i = 0, n = random.nextInt(4); i < n; i++) {
-                    builder.addRepeatedField(field, value(field, random, depth));
+                    builder.addRepeatedField(field, value(field, draw, depth));
                 }
             } else {
-                builder.setField(field, value(field, random, depth));
+                builder.setField(field, value(field, draw, depth));
             }
         }
         return builder.build();
     }
 
-    private static Object value(FieldDescriptor field, Random random, int depth) {
+    private static Object value(FieldDescriptor field, Draw draw, int depth) {
+        Random random = draw.random();
         return switch (field.getJavaType()) {
             case INT -> (int) number(random);
             case LONG -> number(random);
             case FLOAT -> random.nextBoolean() ? random.nextFloat() : Float.NaN;
             case DOUBLE -> random.nextBoolean() ? random.nextDouble() * 1e12 : Double.NEGATIVE_INFINITY;
             case BOOLEAN -> random.nextBoolean();
-            case STRING -> string(random);
+            case STRING -> !draw.words().isEmpty() && random.nextInt(3) == 0
+                    ? draw.words().get(random.nextInt(draw.words().size())) : string(random);
             case BYTE_STRING -> ByteString.copyFrom(junk(random, random.nextInt(32)));
             case ENUM -> enumValue(field, random);
-            case MESSAGE -> message(field.getMessageType(), random, depth + 1);
+            case MESSAGE -> message(field.getMessageType(), draw, depth + 1);
         };
     }
 

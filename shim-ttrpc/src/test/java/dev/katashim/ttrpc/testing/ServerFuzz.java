@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Plays a {@link HostileSession} against a ttrpc server on a unix socket, on a raw socket, and
  * checks what came back: exactly the answers owed, each a well-formed response frame carrying a
  * known status with a message when it is an error; the connection closed only when the session
- * asked for it. {@code statusCheck} sees every status for what the caller wants to add.
+ * asked for it. {@code statusCheck} sees every status, with what was sent on its stream, for what the caller wants to add.
  */
 public final class ServerFuzz {
     /** Generous: both cores may be busy with another suite. */
@@ -42,7 +42,7 @@ public final class ServerFuzz {
         return framesSent.get();
     }
 
-    public static void play(Path socket, HostileSession session, BiConsumer<Integer, dev.katashim.protocols.rpc.Status> statusCheck)
+    public static void play(Path socket, HostileSession session, BiConsumer<String, dev.katashim.protocols.rpc.Status> statusCheck)
             throws Exception {
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(socket));
@@ -72,7 +72,7 @@ public final class ServerFuzz {
                 if (status.getCode() != 0) {
                     assertThat(status.getMessage()).as("error message of stream %s\n%s", stream, context).isNotBlank();
                 }
-                statusCheck.accept(stream, status);
+                statusCheck.accept(session.describe(stream), status);
             });
             switch (session.ending()) {
                 case OPEN, OVERSIZED -> assertThat(received.answers).as("answers per stream id\n%s", context).isEqualTo(session.owed());
