@@ -106,7 +106,9 @@ final class HttpRequests {
 
     /** A request the server refuses, naming why, and then closes the connection. */
     static Request refused(Random random) {
-        return switch (random.nextInt(4)) {
+        return switch (random.nextInt(5)) {
+            case 4 -> new Request(("PUT /metrics HTTP/1.1\r\nContent-Length: " + (HttpService.MAX_BODY + 1 + random.nextInt(1000)) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII), 413, "request body too large", true, false, "a body over the limit");
             case 0 -> new Request(("GET /" + "x".repeat(HttpService.MAX_REQUEST_LINE + random.nextInt(5000)) + " HTTP/1.1\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII), 400, "request line too long", true, false, "a request line over the limit");
             case 1 -> new Request(("GET /metrics HTTP/1.1\r\nX-Big: " + "h".repeat(HttpService.MAX_HEADERS + random.nextInt(5000)) + "\r\n\r\n")

@@ -139,6 +139,10 @@ class HttpServerProperties {
     }
 
     static void assertGoodClientServed() throws Exception {
+        assertGoodClientServed(socket);
+    }
+
+    static void assertGoodClientServed(Path socket) throws Exception {
         HttpClient.Response response = HttpClient.get(socket, "/agent-url", null, UNDER_LOAD_DEADLINE)
                 .get(UNDER_LOAD_DEADLINE.toSeconds(), TimeUnit.SECONDS);
         assertThat(response.status()).isEqualTo(200);
