@@ -13,6 +13,7 @@ import dev.katashim.ttrpc.client.CallOptions;
 import dev.katashim.ttrpc.client.TtrpcClient;
 import dev.katashim.ttrpc.server.TtrpcServer;
 import dev.katashim.ttrpc.status.StatusCode;
+import dev.katashim.ttrpc.testing.FuzzScale;
 import dev.katashim.ttrpc.testing.FuzzTarget;
 import dev.katashim.ttrpc.testing.HostileSession;
 import dev.katashim.ttrpc.testing.LeakWatch;
@@ -105,7 +106,7 @@ class TaskServerProperties {
                     dev.katashim.protocols.containerd.task.v2.CreateTaskResponse.parser(), CallOptions.timeout(Duration.ofSeconds(30)));
 
             List<String> words = List.of(POD, bundle.toString(), "", "9", "app");
-            HostileSession session = HostileSession.generate(TARGETS, new Random(seed), 40, words);
+            HostileSession session = HostileSession.generate(TARGETS, new Random(seed), FuzzScale.framesPerTry(), words);
             ServerFuzz.play(socket, session, TaskServerProperties::assertMeant);
 
             ConnectResponse connected = client.blockingCall(TaskService.NAME, "Connect", ConnectRequest.newBuilder().setId(POD).build(),

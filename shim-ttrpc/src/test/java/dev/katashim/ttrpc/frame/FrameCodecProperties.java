@@ -1,5 +1,6 @@
 package dev.katashim.ttrpc.frame;
 
+import dev.katashim.ttrpc.testing.FuzzScale;
 import dev.katashim.ttrpc.testing.LeakWatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -52,7 +53,10 @@ class FrameCodecProperties {
     Arbitrary<Sent> frame() {
         Arbitrary<Integer> streamIds = Arbitraries.integers()
                 .edgeCases(c -> c.add(0, 1, -1, Integer.MAX_VALUE, Integer.MIN_VALUE));
-        Arbitrary<byte[]> data = Arbitraries.bytes().array(byte[].class).ofMaxSize(2048);
+        // mostly small, as calls are; sometimes up to 2 KiB
+        Arbitrary<byte[]> data = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(8, Arbitraries.bytes().array(byte[].class).ofMaxSize(64)),
+                net.jqwik.api.Tuple.of(2, Arbitraries.bytes().array(byte[].class).ofMaxSize(2048)));
         return Combinators.combine(streamIds, Arbitraries.of(FrameType.class), Arbitraries.integers().between(0, 255), data)
                 .as(Sent::new);
     }
@@ -80,7 +84,7 @@ class FrameCodecProperties {
 
     @Provide
     Arbitrary<List<Sent>> sentFrames() {
-        return frame().list().ofMaxSize(30);
+        return frame().list().ofMaxSize(FuzzScale.framesPerTry());
     }
 
     /** Any bytes at all: decoded exactly as the model says, never an exception out of the pipeline. */
@@ -120,7 +124,7 @@ class FrameCodecProperties {
                 net.jqwik.api.Tuple.of(6, wellFormed), net.jqwik.api.Tuple.of(1, unknownType),
                 net.jqwik.api.Tuple.of(1, truncatedHeader), net.jqwik.api.Tuple.of(1, oversized),
                 net.jqwik.api.Tuple.of(1, lengthBeyondWhatFollows), net.jqwik.api.Tuple.of(1, noise));
-        return piece.list().ofMaxSize(20).map(FrameCodecProperties::concat);
+        return piece.list().ofMaxSize(FuzzScale.framesPerTry()).map(FrameCodecProperties::concat);
     }
 
     /**

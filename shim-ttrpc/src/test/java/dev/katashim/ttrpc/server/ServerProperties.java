@@ -6,6 +6,7 @@ import com.google.protobuf.StringValue;
 import dev.katashim.ttrpc.client.CallOptions;
 import dev.katashim.ttrpc.client.TtrpcClient;
 import dev.katashim.ttrpc.testing.EchoService;
+import dev.katashim.ttrpc.testing.FuzzScale;
 import dev.katashim.ttrpc.testing.FuzzTarget;
 import dev.katashim.ttrpc.testing.HostileSession;
 import dev.katashim.ttrpc.testing.LeakWatch;
@@ -70,7 +71,7 @@ class ServerProperties {
 
     @Property(shrinking = ShrinkingMode.OFF)
     void everyHostileSessionGetsWhatItIsOwedAndTheGoodClientIsServed(@ForAll long seed) throws Exception {
-        HostileSession session = HostileSession.generate(TARGETS, new Random(seed), 40);
+        HostileSession session = HostileSession.generate(TARGETS, new Random(seed), FuzzScale.framesPerTry());
         ServerFuzz.play(socket, session, (sent, status) -> { });
         String word = "ok " + seed;
         assertThat(goodClient.blockingCall(EchoService.NAME, "Echo", StringValue.of(word), StringValue.parser(),
