@@ -23,6 +23,8 @@ import java.util.Optional;
 public final class KataConfigLoader {
     public static final Path ETC = Path.of("/etc/kata-containers/configuration.toml");
     public static final Path DEFAULTS = Path.of("/usr/share/defaults/kata-containers/configuration.toml");
+    /** Upstream's configuration is ~30 KiB; a larger file is a mistake (or /dev/zero), not read into memory. */
+    public static final int MAX_BYTES = 1 << 20;
     private static final TomlMapper TOML = new TomlMapper();
 
     private KataConfigLoader() {
@@ -52,7 +54,7 @@ public final class KataConfigLoader {
     public static KataConfig load(Path file) {
         JsonNode root;
         try {
-            root = TOML.readTree(Files.readString(file));
+            root = TOML.readTree(read(file));
         } catch (NoSuchFileException e) {
             throw new ConfigException("Kata configuration file " + file + " does not exist");
         } catch (JsonProcessingException e) {
@@ -70,6 +72,20 @@ public final class KataConfigLoader {
                         root.path("runtime").path("sandbox_cgroup_only").asBoolean(false),
                         seconds(file + " [runtime]", root.path("runtime"), "metrics_refresh_period",
                                 KataConfig.Runtime.DEFAULT_METRICS_REFRESH)));
+    }
+
+    /** The file's text: a regular file of at most {@link #MAX_BYTES}, read no further than that. */
+    private static String read(Path file) throws IOException {
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new ConfigException("Kata configuration file " + file + " is not a regular file");
+        }
+        try (var in = Files.newInputStream(file)) {
+            byte[] bytes = in.readNBytes(MAX_BYTES + 1);
+            if (bytes.length > MAX_BYTES) {
+                throw new ConfigException("Kata configuration file " + file + " is larger than " + MAX_BYTES + " bytes");
+            }
+            return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     private static HypervisorSettings hypervisor(Path file, JsonNode sections) {
@@ -92,13 +108,13 @@ public final class KataConfigLoader {
 
     private static HypervisorSettings.Qemu qemu(String where, JsonNode q) {
         Path kernel = requiredPath(where, q, "kernel");
-        Path initrd = optionalPath(q, "initrd");
-        Path image = optionalPath(q, "image");
+        Path initrd = optionalPath(where, q, "initrd");
+        Path image = optionalPath(where, q, "image");
         if (initrd == null && image == null) {
             throw new ConfigException(where + ": needs initrd or image");
         }
         return new HypervisorSettings.Qemu(
-                Path.of(q.path("path").asText("/usr/bin/qemu-system-x86_64")), kernel, initrd, image,
+                path(where, "path", q.path("path").asText("/usr/bin/qemu-system-x86_64")), kernel, initrd, image,
                 q.path("machine_type").asText("q35"),
                 positive(where, q, "default_vcpus", 1),
                 positive(where, q, "default_memory", 2048),
@@ -117,16 +133,24 @@ public final class KataConfigLoader {
     }
 
     private static Path requiredPath(String where, JsonNode section, String key) {
-        Path path = optionalPath(section, key);
+        Path path = optionalPath(where, section, key);
         if (path == null) {
             throw new ConfigException(where + ": " + key + " is required");
         }
         return path;
     }
 
-    private static Path optionalPath(JsonNode section, String key) {
+    private static Path optionalPath(String where, JsonNode section, String key) {
         String value = section.path(key).asText("");
-        return value.isBlank() ? null : Path.of(value);
+        return value.isBlank() ? null : path(where, key, value);
+    }
+
+    private static Path path(String where, String key, String value) {
+        try {
+            return Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException(where + ": " + key + " " + dev.katashim.shim.oci.HostPath.quoted(value) + " is not a valid path: " + e.getReason());
+        }
     }
 
     /** A positive number of seconds (fractions allowed: 0.5 is 500 ms), at most an hour. */

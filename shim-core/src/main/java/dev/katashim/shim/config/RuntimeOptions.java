@@ -31,7 +31,15 @@ public final class RuntimeOptions {
             return Optional.empty();
         }
         String path = decode(options).getConfigPath();
-        return path.isBlank() ? Optional.empty() : Optional.of(Path.of(path));
+        if (path.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Path.of(path));
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException("the runtime options' ConfigPath " + dev.katashim.shim.oci.HostPath.quoted(path)
+                    + " is not a valid path: " + e.getReason());
+        }
     }
 
     /** The Options in {@code options}, which must be of our type. */

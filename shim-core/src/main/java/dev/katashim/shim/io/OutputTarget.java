@@ -48,7 +48,7 @@ sealed interface OutputTarget {
         }
         StdioUri uri = StdioUri.parse(raw, what);
         return switch (uri.scheme()) {
-            case "" -> Path.of(raw);
+            case "" -> path(raw, raw, what);
             case "fifo" -> absolutePath(uri, raw, what + " FIFO");
             default -> throw new IllegalArgumentException(what + " must be a FIFO path, got " + raw);
         };
@@ -75,6 +75,14 @@ sealed interface OutputTarget {
         if (uri.path().isEmpty() || !uri.path().startsWith("/")) {
             throw new IllegalArgumentException(what + " URI needs an absolute path: " + raw);
         }
-        return Path.of(uri.path());
+        return path(uri.path(), raw, what);
+    }
+
+    private static Path path(String path, String raw, String what) {
+        try {
+            return Path.of(path);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new IllegalArgumentException(what + " " + dev.katashim.shim.oci.HostPath.quoted(raw) + " is not a valid path: " + e.getReason());
+        }
     }
 }

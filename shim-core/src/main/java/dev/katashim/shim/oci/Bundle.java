@@ -28,11 +28,11 @@ public record Bundle(Path path, JsonNode config) {
         try {
             bundle = Path.of(path);
         } catch (InvalidPathException e) {
-            throw new TtrpcException(StatusCode.INVALID_ARGUMENT, "invalid bundle path: " + e.getMessage());
+            throw TtrpcException.of(StatusCode.INVALID_ARGUMENT, "invalid bundle path %s: %s", HostPath.quoted(path), e.getReason());
         }
         if (!bundle.isAbsolute() || !bundle.normalize().equals(bundle)) {
             throw TtrpcException.of(StatusCode.INVALID_ARGUMENT,
-                    "invalid bundle path '%s': must be absolute, without '.' or '..' components", path);
+                    "invalid bundle path %s: must be absolute, without '.' or '..' components", HostPath.quoted(path));
         }
         return read(bundle);
     }
@@ -49,8 +49,9 @@ public record Bundle(Path path, JsonNode config) {
         } catch (NoSuchFileException e) {
             throw new TtrpcException(StatusCode.INVALID_ARGUMENT, "the bundle has no config.json: " + config + " does not exist");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new TtrpcException(StatusCode.INVALID_ARGUMENT, "cannot parse " + config + ": " + e.getOriginalMessage()
-                    + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+            // a limit (nesting over 1000, a huge number) has no location
+            String at = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new TtrpcException(StatusCode.INVALID_ARGUMENT, "cannot parse " + config + ": " + e.getOriginalMessage() + at);
         } catch (IOException e) {
             throw new TtrpcException(StatusCode.INVALID_ARGUMENT, "cannot read " + config + ": " + e.getMessage());
         }

@@ -24,7 +24,8 @@ record PodShm(long sizeBytes) {
     static PodShm of(List<Mount> sandboxMounts) throws IOException {
         for (Mount m : sandboxMounts) {
             if (m.getDestination().equals(DESTINATION)) {
-                if (SharedVolumes.isBind(m) && !m.getSource().equals(DESTINATION) && Files.exists(Path.of(m.getSource()))) {
+                if (SharedVolumes.isBind(m) && !m.getSource().equals(DESTINATION)
+                        && Files.exists(dev.katashim.shim.oci.HostPath.of(m.getSource(), "the /dev/shm mount's source"))) {
                     return new PodShm(Files.getFileStore(Path.of(m.getSource())).getTotalSpace());
                 }
                 return new PodShm(DEFAULT_SIZE);

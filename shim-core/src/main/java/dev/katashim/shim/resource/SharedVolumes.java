@@ -80,7 +80,8 @@ final class SharedVolumes {
     }
 
     private Mount shareOne(String containerId, Mount m, List<Path> shared) throws IOException {
-        Path source = Path.of(m.getSource());
+        Path source = dev.katashim.shim.oci.HostPath.of(m.getSource(), "bind mount source");
+        Path destination = dev.katashim.shim.oci.HostPath.of(m.getDestination(), "bind mount destination");
         BasicFileAttributes attributes;
         try {
             source = source.toRealPath();
@@ -94,7 +95,7 @@ final class SharedVolumes {
                     "bind mount source %s (for %s) is a socket, device or fifo: it cannot be shared with the VM",
                     m.getSource(), m.getDestination());
         }
-        String name = containerId + "-" + HexFormat.of().formatHex(randomBytes()) + "-" + Path.of(m.getDestination()).getFileName();
+        String name = containerId + "-" + HexFormat.of().formatHex(randomBytes()) + "-" + (destination.getFileName() == null ? "root" : destination.getFileName());
         Path target = hostDir.resolve(name);
         if (attributes.isDirectory()) {
             Files.createDirectory(target);

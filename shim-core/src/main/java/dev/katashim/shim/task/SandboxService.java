@@ -300,7 +300,7 @@ public final class SandboxService {
         com.fasterxml.jackson.databind.node.ObjectNode annotations = config.putObject("annotations");
         request.getAnnotationsMap().forEach(annotations::put);
         String path = request.getBundlePath().isEmpty() ? request.getSandboxId() : request.getBundlePath();
-        return new Bundle(java.nio.file.Path.of(path), config);
+        return new Bundle(dev.katashim.shim.oci.HostPath.of(path, "bundle path"), config);
     }
 
     /** The hostname in CRI's PodSandboxConfig (field 2), read without its schema; empty when none came. */

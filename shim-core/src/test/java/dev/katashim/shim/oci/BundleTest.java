@@ -81,4 +81,24 @@ class BundleTest {
         Path bundle = bundle("nodir", "rootfs");
         refused(() -> Bundle.open(bundle.toString()).checkRoot(true), "rootfs " + bundle.resolve("rootfs") + " is not a directory of the bundle");
     }
+
+    private void assertUnparsable(String configJson, String... fragments) throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("unparsable"));
+        Files.writeString(bundle.resolve("config.json"), configJson);
+        assertThatThrownBy(() -> Bundle.read(bundle)).isInstanceOfSatisfying(TtrpcException.class, e -> {
+            assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+            assertThat(e.getMessage()).contains("cannot parse " + bundle.resolve("config.json")).contains(fragments);
+        });
+    }
+
+    /** Found by ConfigJsonProperties: nesting beyond Jackson's limit has no location, and was a NullPointerException. */
+    @Test
+    void nestingBeyondTheParsersLimitIsNamed() throws Exception {
+        assertUnparsable("{\"process\":" + "[".repeat(5000) + "]".repeat(5000) + "}", "nesting depth");
+    }
+
+    @Test
+    void aSyntaxErrorIsNamedWithItsLine() throws Exception {
+        assertUnparsable("{\n\"process\": {,}\n}", "at line 2");
+    }
 }

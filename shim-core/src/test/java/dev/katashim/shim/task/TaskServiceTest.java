@@ -111,6 +111,18 @@ class TaskServiceTest {
         assertStatus(() -> state(POD), StatusCode.NOT_FOUND, "container does not exist pod1");
     }
 
+    /** Found by TaskServerProperties: a NUL in the bundle path was UNKNOWN "Nul character not allowed". */
+    @Test
+    void aBundlePathJavaCannotUseOrARelativeOneIsRefusedNamingTheBundle() {
+        assertStatus(() -> call("Create", CreateTaskRequest.newBuilder().setId(POD).setBundle("/run/a\0b").build()),
+                StatusCode.INVALID_ARGUMENT, "invalid bundle path '/run/a\\x00b'");
+        assertStatus(() -> call("Create", CreateTaskRequest.newBuilder().setId(POD).setBundle("").build()),
+                StatusCode.INVALID_ARGUMENT, "invalid bundle path '': must be absolute");
+        assertStatus(() -> call("Create", CreateTaskRequest.newBuilder().setId(POD).setBundle("bundles/pod1").build()),
+                StatusCode.INVALID_ARGUMENT, "invalid bundle path 'bundles/pod1': must be absolute");
+        assertThat(sandbox.calls).isEmpty();
+    }
+
     @Test
     void theSandboxsOwnContainerEndingEndsTheSandboxAndEveryProcessInIt() throws Exception {
         startPodWithMember();

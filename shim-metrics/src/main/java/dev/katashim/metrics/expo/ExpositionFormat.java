@@ -33,7 +33,7 @@ public enum ExpositionFormat {
         double openMetrics = -1;
         double text = -1;
         for (String range : accept.split(",")) {
-            String[] parts = range.split(";");
+            String[] parts = range.split(";", -1); // -1: ";;;" is four empty parts, not none
             String type = parts[0].strip().toLowerCase(java.util.Locale.ROOT);
             double q = 1.0;
             String version = null;

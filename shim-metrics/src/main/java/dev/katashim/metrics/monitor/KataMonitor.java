@@ -133,11 +133,16 @@ public final class KataMonitor implements AutoCloseable {
                 return HttpAnswer.text(200, out.toString());
             }
             default -> {
-                String id = request.parameter("sandbox");
+                String id;
+                try {
+                    id = request.parameter("sandbox");
+                } catch (IllegalArgumentException e) {
+                    return HttpAnswer.text(400, "malformed query " + request.query() + ": " + e.getMessage() + "\n");
+                }
                 if (id == null || id.isEmpty()) {
                     return HttpAnswer.text(400, "which sandbox? /agent-url?sandbox=<id>\n");
                 }
-                if (id.contains("/") || id.equals(".") || id.equals("..")) {
+                if (id.contains("/") || id.equals(".") || id.equals("..") || id.chars().anyMatch(c -> c < 0x20)) {
                     return HttpAnswer.text(400, "not a sandbox id: '" + id + "'\n");
                 }
                 java.util.Optional<Path> socket = watcher.socket(id);

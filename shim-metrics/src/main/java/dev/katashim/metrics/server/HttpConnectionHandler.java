@@ -60,6 +60,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private final State state;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private boolean busy;
+    /** A refusal is queued: what arrives after it is dropped, as the connection closes once it is sent. */
+    private boolean refusing;
 
     HttpConnectionHandler(State state) {
         this.state = state;
@@ -67,16 +69,27 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest request)) {
-            ReferenceCountUtil.release(msg);
+        if (refusing) {
+            ReferenceCountUtil.release(msg); // a refusal is queued: the connection ends after it
             return;
         }
         Pending pending;
-        try {
-            pending = pending(request);
-        } finally {
-            request.release();
+        if (msg instanceof InTurnAggregator.OversizedRequest) {
+            pending = new Pending(null, false, HttpAnswer.text(413, "request body too large (limit " + HttpService.MAX_BODY + " bytes)\n"));
+        } else if (!(msg instanceof FullHttpRequest request)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        } else {
+            try {
+                pending = queue.size() >= HttpService.MAX_PIPELINED
+                        ? new Pending(null, false, HttpAnswer.text(503, "more than " + HttpService.MAX_PIPELINED
+                                + " requests waiting on this connection\n"))
+                        : pending(request);
+            } finally {
+                request.release();
+            }
         }
+        refusing = pending.immediate() != null;
         queue.add(pending);
         if (!busy) {
             next(ctx);

@@ -14,7 +14,6 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.compression.StandardCompressionOptions;
 import io.netty.handler.codec.http.HttpContentCompressor;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -37,13 +36,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * handler answers on a virtual thread, one request at a time per connection (pipelined requests
  * wait their turn, in order). Limits: request line {@value #MAX_REQUEST_LINE} bytes (longer: 400 and
  * the rest of the input is discarded, never buffered), headers {@value #MAX_HEADERS} bytes (431),
- * body {@value #MAX_BODY} bytes (413), idle connections closed after 60 s.
+ * body {@value #MAX_BODY} bytes (413, in its turn), {@value #MAX_PIPELINED} requests waiting on one
+ * connection (more: 503 in turn), idle connections closed after 60 s. Each refusal closes the connection.
  */
 public final class HttpService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpService.class);
     static final int MAX_REQUEST_LINE = 8192;
     static final int MAX_HEADERS = 16384;
     static final int MAX_BODY = 65536;
+    /**
+     * Requests of one connection waiting for their answer. The connection stops reading while one
+     * is answered, so only what one read brought can wait (in practice under ~60,000 even of the
+     * smallest requests): this bound is a backstop.
+     */
+    static final int MAX_PIPELINED = 100_000;
     private static final int IDLE_SECONDS = 60;
     /** Answers smaller than this are sent as they are even to a gzip client. */
     private static final int GZIP_MIN_BYTES = 1024;
@@ -101,14 +107,16 @@ public final class HttpService implements AutoCloseable {
                         connections.add(ch);
                         ch.pipeline().addLast(
                                 new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
+                                // pipelining is bounded by HttpConnectionHandler (MAX_PIPELINED), not by
+                                // the codec, which would close the connection without an answer
                                 new HttpServerCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(MAX_REQUEST_LINE)
-                                        .setMaxHeaderSize(MAX_HEADERS)));
+                                        .setMaxHeaderSize(MAX_HEADERS), Integer.MAX_VALUE));
                         if (gzip) {
                             // reads each request's Accept-Encoding, compresses its answer (not tiny ones)
                             ch.pipeline().addLast(new HttpContentCompressor(GZIP_MIN_BYTES, StandardCompressionOptions.gzip()));
                         }
-                        ch.pipeline().addLast(new HttpObjectAggregator(MAX_BODY, true), new HttpConnectionHandler(state));
+                        ch.pipeline().addLast(new InTurnAggregator(MAX_BODY), new HttpConnectionHandler(state));
                     }
                 })
                 .bind(address).awaitUninterruptibly();

@@ -243,6 +243,11 @@ class KataMonitorTest {
         assertThat(url.body()).contains("not known");
         assertThat(get(monitor, "/agent-url", null).status()).isEqualTo(400);
         assertThat(get(monitor, "/agent-url?sandbox=..", null).status()).isEqualTo(400);
+        // found while fuzzing the HTTP server: a bad escape or a NUL in the id was a 500 (an IllegalArgumentException)
+        HttpClient.Response badEscape = get(monitor, "/agent-url?sandbox=%zz", null);
+        assertThat(badEscape.status()).isEqualTo(400);
+        assertThat(badEscape.body()).contains("malformed query sandbox=%zz");
+        assertThat(get(monitor, "/agent-url?sandbox=a%00b", null).status()).isEqualTo(400);
         assertThat(get(monitor, "/agent-url?sandbox=nobody", null).status()).isEqualTo(404);
         assertThat(get(monitor, "/nothing", null).status()).isEqualTo(404);
         try (SocketChannel tcp = SocketChannel.open(monitor.address())) {

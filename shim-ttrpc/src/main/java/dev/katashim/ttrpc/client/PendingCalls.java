@@ -63,7 +63,7 @@ final class PendingCalls {
             data.readBytes(bytes);
             Response response = Response.parseFrom(bytes);
             if (response.hasStatus() && response.getStatus().getCode() != 0) {
-                finish(call, TtrpcException.fromStatus(response.getStatus()));
+                finish(call, failure(call, response.getStatus()));
                 return;
             }
             T value = call.parser.parseFrom(response.getPayload());
@@ -74,6 +74,17 @@ final class PendingCalls {
             finish(call, new TtrpcException(StatusCode.INTERNAL, "ttrpc: cannot decode the " + call.service + "/"
                     + call.method + " response: " + e.getMessage()));
         }
+    }
+
+    /** The peer's error; one without a message (a peer may send that) still says what failed. */
+    private static TtrpcException failure(Pending<?> call, dev.katashim.protocols.rpc.Status status) {
+        StatusCode code = StatusCode.fromNumber(status.getCode());
+        String message = status.getMessage();
+        if (message.isBlank()) {
+            message = "ttrpc: " + call.service + "/" + call.method + " failed with status " + code
+                    + (code.number() == status.getCode() ? "" : " (code " + status.getCode() + ")") + " and no message";
+        }
+        return new TtrpcException(code, message);
     }
 
     void fail(int streamId, TtrpcException error) {

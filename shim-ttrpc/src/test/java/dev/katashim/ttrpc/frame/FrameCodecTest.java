@@ -90,6 +90,17 @@ class FrameCodecTest {
     }
 
     @Test
+    void aFrameOfExactlyTheMaximumIsDecoded() {
+        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder());
+        decoder.writeInbound(Unpooled.buffer().writeInt(Frame.MAX_DATA_LENGTH).writeInt(3).writeByte(1).writeByte(0)
+                .writeBytes(new byte[Frame.MAX_DATA_LENGTH]));
+        Frame frame = decoder.readInbound();
+        assertThat(frame.data().readableBytes()).isEqualTo(Frame.MAX_DATA_LENGTH);
+        frame.release();
+        assertThat(decoder.finish()).isFalse();
+    }
+
+    @Test
     void unknownTypeIsReportedNotDecodedAsData() {
         EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder());
         decoder.writeInbound(Unpooled.buffer().writeInt(2).writeInt(3).writeByte(9).writeByte(0).writeShort(0));
