@@ -4,6 +4,7 @@ import dev.katashim.metrics.expo.ExpositionFormat;
 import dev.katashim.metrics.expo.MetricFamily;
 import dev.katashim.metrics.monitor.CriMetadata;
 import dev.katashim.metrics.monitor.KataMonitor;
+import dev.katashim.metrics.monitor.KubernetesLabels;
 import dev.katashim.metrics.monitor.SandboxRoot;
 import dev.katashim.metrics.monitor.SandboxScraper;
 import dev.katashim.metrics.server.HttpClient;
@@ -146,7 +147,8 @@ public final class KataShimMetricsCli {
         }
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("sandbox_id", id);
-        new CriMetadata(containerdState).lookup(id).ifPresent(pod -> labels.putAll(pod.labels()));
+        java.util.Optional<CriMetadata.Pod> pod = new CriMetadata(containerdState).lookup(id);
+        pod.ifPresent(p -> labels.putAll(p.labels()));
         List<MetricFamily> families;
         try {
             families = SandboxScraper.scrape(socket, labels, timeout).get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
@@ -159,6 +161,7 @@ public final class KataShimMetricsCli {
             err.println("kata-shim-metrics: sandbox " + id + " did not answer within " + timeout.toMillis() + " ms");
             return 1;
         }
+        families = new KubernetesLabels(containerdState).add(families, pod, new java.util.HashSet<>());
         out.print((openMetrics ? ExpositionFormat.OPENMETRICS_1_0_0 : ExpositionFormat.TEXT_0_0_4).write(families));
         out.flush();
         return 0;
