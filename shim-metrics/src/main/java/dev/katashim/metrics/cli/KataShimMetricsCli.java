@@ -32,7 +32,7 @@ import java.util.concurrent.TimeoutException;
  * Options: {@code --sandbox-root DIR}, repeatable (default: the node monitor's roots,
  * {@code $KATA_SHIM_SANDBOX_ROOT} or /run/vc/sbs, and /run/kata), {@code --timeout DURATION}
  * (default 5s), {@code --openmetrics} (metrics in OpenMetrics 1.0).
- * Exit status: 0 done, 1 the sandbox did not answer, 2 wrong usage.
+ * Exit status: 0 done, 1 no such sandbox (or one under two roots) or it did not answer, 2 wrong usage.
  */
 public final class KataShimMetricsCli {
     static final String USAGE = """
