@@ -264,7 +264,7 @@ class KataCriPodEndToEndTest {
     }
 
     @Test
-    void theNodeMonitorShowsThePodsMetricsWithItsSandboxIdAndCriIdentity() throws Exception {
+    void theNodeMonitorShowsThePodsMetricsWithItsSandboxIdCriIdentityAndItsContainersKubernetesLabels() throws Exception {
         try (KataMonitor monitor = KataMonitor.start(new KataMonitor.Options(new InetSocketAddress("127.0.0.1", 0),
                 new SandboxRoot(node.sandboxRoot()), node.containerd().state(), Duration.ofSeconds(20)))) {
             HttpClient http = HttpClient.newHttpClient();
@@ -279,6 +279,13 @@ class KataCriPodEndToEndTest {
                         .containsEntry("cri_name", "web")
                         .containsEntry("cri_namespace", "kt"));
                 assertThat(families.keySet()).anyMatch(n -> n.startsWith("kata_guest_"));
+                // the container's series under cAdvisor's names: its CRI name from its bundle, the pod's name and namespace
+                StrictPrometheusText.Family workingSet = families.get("kata_container_memory_working_set_bytes");
+                assertThat(workingSet).as(response.body()).isNotNull();
+                assertThat(workingSet.sample("container_id", app).labels()).containsEntry("container", "app")
+                        .containsEntry("pod", "web").containsEntry("namespace", "kt").containsEntry("sandbox_id", pod);
+                assertThat(workingSet.sample("container_id", pod).labels()).as("the pause container: no container, as cAdvisor")
+                        .doesNotContainKey("container").containsEntry("pod", "web").containsEntry("namespace", "kt");
             });
             http.close();
         }

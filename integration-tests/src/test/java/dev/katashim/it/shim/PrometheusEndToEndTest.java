@@ -68,15 +68,20 @@ class PrometheusEndToEndTest {
                     "--listen-address", "127.0.0.1:" + monitorPort, "--sandbox-root", containerd.directory().resolve("sbs").toString(),
                     "--containerd-state", containerd.state().toString(), "--timeout", "1500ms"));
             int prometheusPort = freePort();
+            Path rules = repo.resolve("config/prometheus/kata-recording-rules.yml");
+            assertThat(Files.readString(repo.resolve("docs/metrics.md"))).as("docs/metrics.md shows the rules file")
+                    .contains(Files.readString(rules).lines().filter(l -> l.contains("expr:")).map(String::strip).toList());
             Path config = Files.writeString(dir.resolve("prometheus.yml"), """
                     global:
                       scrape_interval: 2s
                       scrape_timeout: 2s
+                      evaluation_interval: 2s
+                    rule_files: ["%s"]
                     scrape_configs:
                       - job_name: kata
                         static_configs:
                           - targets: ["127.0.0.1:%d"]
-                    """.formatted(monitorPort));
+                    """.formatted(rules, monitorPort));
             started.add(start(dir.resolve("prometheus.log"), PROMETHEUS.toString(), "--config.file=" + config,
                     "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + prometheusPort));
             Prometheus prometheus = new Prometheus(prometheusPort);
@@ -119,6 +124,13 @@ class PrometheusEndToEndTest {
                     "sum by (cri_name) (kata_container_memory_working_set_bytes)"), r -> r.size() == 1);
             assertThat(workingSet.get(0).path("metric").path("cri_name").asText()).isEqualTo("web-0");
             assertThat(workingSet.get(0).path("value").get(1).asDouble()).isPositive();
+            // the recording rule: the pod's container under cAdvisor's name and labels, the pause container not
+            JsonNode recorded = await().atMost(ARRIVAL_DEADLINE).ignoreExceptions().until(() -> prometheus.query(
+                    "container_memory_working_set_bytes{sandbox_id=\"" + pod + "\"}"), r -> r.size() == 1);
+            assertThat(recorded.get(0).path("metric").path("container").asText()).isEqualTo("app");
+            assertThat(recorded.get(0).path("metric").path("pod").asText()).isEqualTo("web-0");
+            assertThat(recorded.get(0).path("metric").path("namespace").asText()).isEqualTo("shop");
+            assertThat(recorded.get(0).path("metric").path("container_id").asText()).isEqualTo(app);
 
             JsonNode dashboard = JSON.readTree(repo.resolve("config/grafana/kata-dashboard.json").toFile());
             for (JsonNode panel : dashboard.path("panels")) {
@@ -136,14 +148,19 @@ class PrometheusEndToEndTest {
         }
     }
 
+    /** A container as CRI starts it: its bundle's annotations are those containerd's CRI plugin writes (a sandbox has no container name). */
     private static void run(PrivateContainerd containerd, String rootfs, String id, String pod, String type) {
-        CommandResult run = containerd.ctr("run", "-d", "--runtime", "io.containerd.kata.v2",
+        List<String> args = new ArrayList<>(List.of("run", "-d", "--runtime", "io.containerd.kata.v2",
                 "--annotation", "io.kubernetes.cri.container-type=" + type,
                 "--annotation", "io.kubernetes.cri.sandbox-id=" + pod,
                 "--annotation", "io.kubernetes.cri.sandbox-name=web-0",
                 "--annotation", "io.kubernetes.cri.sandbox-namespace=shop",
-                "--annotation", "io.kubernetes.cri.sandbox-uid=uid-" + pod,
-                "--rootfs", rootfs, id, "/bin/sleep", "600");
+                "--annotation", "io.kubernetes.cri.sandbox-uid=uid-" + pod));
+        if (type.equals("container")) {
+            args.addAll(List.of("--annotation", "io.kubernetes.cri.container-name=app"));
+        }
+        args.addAll(List.of("--rootfs", rootfs, id, "/bin/sleep", "600"));
+        CommandResult run = containerd.ctr(args.toArray(String[]::new));
         assertThat(run.exitCode()).as(run.toString()).isZero();
     }
 

@@ -4,6 +4,7 @@ import dev.katashim.metrics.expo.ExpositionFormat;
 import dev.katashim.metrics.expo.MetricFamily;
 import dev.katashim.metrics.monitor.CriMetadata;
 import dev.katashim.metrics.monitor.KataMonitor;
+import dev.katashim.metrics.monitor.KubernetesLabels;
 import dev.katashim.metrics.monitor.SandboxRoot;
 import dev.katashim.metrics.monitor.SandboxScraper;
 import dev.katashim.metrics.server.HttpClient;
@@ -24,22 +25,23 @@ import java.util.concurrent.TimeoutException;
 /**
  * {@code kata-shim-metrics}: what the sandboxes of this node serve on their management sockets.
  * <pre>
- *   kata-shim-metrics list                       the sandboxes, and whether each one's socket answers
+ *   kata-shim-metrics list                       the sandboxes, their roots, and whether each one's socket answers
  *   kata-shim-metrics metrics SANDBOX_ID         its /metrics, sandbox_id added to every sample
  *   kata-shim-metrics agent-url SANDBOX_ID       its agent's address
  * </pre>
- * Options: {@code --sandbox-root DIR} (default {@code $KATA_SHIM_SANDBOX_ROOT}, else /run/vc/sbs),
- * {@code --timeout DURATION} (default 5s), {@code --openmetrics} (metrics in OpenMetrics 1.0).
- * Exit status: 0 done, 1 the sandbox did not answer, 2 wrong usage.
+ * Options: {@code --sandbox-root DIR}, repeatable (default: the node monitor's roots,
+ * {@code $KATA_SHIM_SANDBOX_ROOT} or /run/vc/sbs, and /run/kata), {@code --timeout DURATION}
+ * (default 5s), {@code --openmetrics} (metrics in OpenMetrics 1.0).
+ * Exit status: 0 done, 1 no such sandbox (or one under two roots) or it did not answer, 2 wrong usage.
  */
 public final class KataShimMetricsCli {
     static final String USAGE = """
-            usage: kata-shim-metrics [--sandbox-root DIR] [--timeout DURATION] COMMAND
-              list                    the sandboxes on this node (directories under the sandbox root)
+            usage: kata-shim-metrics [--sandbox-root DIR]... [--timeout DURATION] COMMAND
+              list                    the sandboxes on this node (directories under the sandbox roots): id, root, state
               metrics SANDBOX_ID      one sandbox's metrics, with sandbox_id added to every sample
                                       (--openmetrics: OpenMetrics 1.0 instead of the text format 0.0.4)
               agent-url SANDBOX_ID    the address of the sandbox's agent
-            the sandbox root is $KATA_SHIM_SANDBOX_ROOT, else /run/vc/sbs""";
+            the sandbox roots are $KATA_SHIM_SANDBOX_ROOT (else /run/vc/sbs) and /run/kata, or every --sandbox-root given""";
 
     private KataShimMetricsCli() {
     }
@@ -49,7 +51,7 @@ public final class KataShimMetricsCli {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        SandboxRoot root = SandboxRoot.fromEnvironment();
+        List<SandboxRoot> given = new ArrayList<>();
         Duration timeout = Duration.ofSeconds(5);
         boolean openMetrics = false;
         Path containerdState = CriMetadata.DEFAULT_CONTAINERD_STATE;
@@ -61,7 +63,7 @@ public final class KataShimMetricsCli {
                         out.println(USAGE);
                         return 0;
                     }
-                    case "--sandbox-root" -> root = new SandboxRoot(Path.of(value(args, ++i, "--sandbox-root")));
+                    case "--sandbox-root" -> given.add(new SandboxRoot(Path.of(value(args, ++i, "--sandbox-root"))));
                     case "--timeout" -> timeout = KataMonitor.duration(value(args, ++i, "--timeout"));
                     case "--containerd-state" -> containerdState = Path.of(value(args, ++i, "--containerd-state"));
                     case "--openmetrics" -> openMetrics = true;
@@ -84,10 +86,11 @@ public final class KataShimMetricsCli {
             if (words.size() != expected) {
                 throw new IllegalArgumentException(command + (expected == 1 ? " takes no argument" : " takes one SANDBOX_ID"));
             }
+            SandboxRoots roots = given.isEmpty() ? SandboxRoots.defaults() : new SandboxRoots(given);
             return switch (command) {
-                case "list" -> list(root, timeout, out, err);
-                case "metrics" -> metrics(root, words.get(1), containerdState, timeout, openMetrics, out, err);
-                default -> agentUrl(root, words.get(1), timeout, out, err);
+                case "list" -> list(roots, timeout, out, err);
+                case "metrics" -> metrics(roots, words.get(1), containerdState, timeout, openMetrics, out, err);
+                default -> agentUrl(roots, words.get(1), timeout, out, err);
             };
         } catch (IllegalArgumentException e) {
             err.println("kata-shim-metrics: " + e.getMessage());
@@ -109,18 +112,18 @@ public final class KataShimMetricsCli {
         return args[i];
     }
 
-    /** One line per sandbox: its id, then "serving" or why not (the sockets are probed concurrently). */
-    private static int list(SandboxRoot root, Duration timeout, PrintStream out, PrintStream err) throws IOException, InterruptedException {
-        Map<String, java.util.concurrent.CompletableFuture<HttpClient.Response>> probes = new LinkedHashMap<>();
-        List<String> ids = root.sandboxes();
-        if (ids.isEmpty()) {
-            err.println("kata-shim-metrics: no sandboxes under " + root.path());
+    /** One line per sandbox: its id, its root, then "serving" or why not (the sockets are probed concurrently). */
+    private static int list(SandboxRoots roots, Duration timeout, PrintStream out, PrintStream err) throws IOException, InterruptedException {
+        Map<SandboxRoots.Listed, java.util.concurrent.CompletableFuture<HttpClient.Response>> probes = new LinkedHashMap<>();
+        List<SandboxRoots.Listed> sandboxes = roots.sandboxes();
+        if (sandboxes.isEmpty()) {
+            err.println("kata-shim-metrics: no sandboxes under " + roots.describe());
         }
-        for (String id : ids) {
-            Path socket = root.socket(id);
-            probes.put(id, Files.exists(socket) ? HttpClient.get(socket, "/agent-url", null, timeout) : null);
+        for (SandboxRoots.Listed sandbox : sandboxes) {
+            Path socket = sandbox.socket();
+            probes.put(sandbox, Files.exists(socket) ? HttpClient.get(socket, "/agent-url", null, timeout) : null);
         }
-        for (Map.Entry<String, java.util.concurrent.CompletableFuture<HttpClient.Response>> e : probes.entrySet()) {
+        for (Map.Entry<SandboxRoots.Listed, java.util.concurrent.CompletableFuture<HttpClient.Response>> e : probes.entrySet()) {
             String state;
             if (e.getValue() == null) {
                 state = "no management socket";
@@ -132,21 +135,18 @@ public final class KataShimMetricsCli {
                     state = "not answering";
                 }
             }
-            out.println(e.getKey() + "\t" + state);
+            out.println(e.getKey().id() + "\t" + e.getKey().root().path() + "\t" + state);
         }
         return 0;
     }
 
-    private static int metrics(SandboxRoot root, String id, Path containerdState, Duration timeout, boolean openMetrics,
+    private static int metrics(SandboxRoots roots, String id, Path containerdState, Duration timeout, boolean openMetrics,
                                PrintStream out, PrintStream err) throws IOException, InterruptedException {
-        Path socket = root.socket(id);
-        if (!Files.isDirectory(socket.getParent())) {
-            err.println("kata-shim-metrics: no sandbox " + id + " under " + root.path());
-            return 1;
-        }
+        Path socket = roots.find(id).socket();
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("sandbox_id", id);
-        new CriMetadata(containerdState).lookup(id).ifPresent(pod -> labels.putAll(pod.labels()));
+        java.util.Optional<CriMetadata.Pod> pod = new CriMetadata(containerdState).lookup(id);
+        pod.ifPresent(p -> labels.putAll(p.labels()));
         List<MetricFamily> families;
         try {
             families = SandboxScraper.scrape(socket, labels, timeout).get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
@@ -159,14 +159,15 @@ public final class KataShimMetricsCli {
             err.println("kata-shim-metrics: sandbox " + id + " did not answer within " + timeout.toMillis() + " ms");
             return 1;
         }
+        families = new KubernetesLabels(containerdState).add(families, pod, new java.util.HashSet<>());
         out.print((openMetrics ? ExpositionFormat.OPENMETRICS_1_0_0 : ExpositionFormat.TEXT_0_0_4).write(families));
         out.flush();
         return 0;
     }
 
-    private static int agentUrl(SandboxRoot root, String id, Duration timeout, PrintStream out, PrintStream err)
+    private static int agentUrl(SandboxRoots roots, String id, Duration timeout, PrintStream out, PrintStream err)
             throws IOException, InterruptedException {
-        HttpClient.Response response = HttpClient.getBlocking(root.socket(id), "/agent-url", null, timeout);
+        HttpClient.Response response = HttpClient.getBlocking(roots.find(id).socket(), "/agent-url", null, timeout);
         if (response.status() != 200) {
             err.println("kata-shim-metrics: sandbox " + id + " answered " + response.status() + ": " + response.body().strip());
             return 1;

@@ -1,14 +1,7 @@
 package dev.katashim.metrics.monitor;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -17,15 +10,12 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Which Kubernetes pod a sandbox is, as containerd's CRI plugin wrote it into the sandbox's OCI
  * bundle: the annotations {@code io.kubernetes.cri.sandbox-uid}, {@code -name} and {@code -namespace}
- * of {@code <containerd state>/io.containerd.runtime.v2.task/<namespace>/<sandbox id>/config.json}.
- * A sandbox not started through CRI (ctr, tests) has none: its {@code cri_*} labels are then left
- * out rather than made up. Found pods are remembered; a sandbox without them is looked up again next time.
+ * (see {@link BundleAnnotations}). A sandbox not started through CRI (ctr, tests) has none: its
+ * {@code cri_*} labels are then left out rather than made up. What a sandbox's bundle says is
+ * remembered until the sandbox goes; a sandbox whose bundle is not found is looked up again next time.
  */
 public final class CriMetadata {
-    private static final Logger log = LoggerFactory.getLogger(CriMetadata.class);
     public static final Path DEFAULT_CONTAINERD_STATE = Path.of("/run/containerd");
-    private static final String TASKS = "io.containerd.runtime.v2.task";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A pod's identity. */
     public record Pod(String uid, String name, String namespace) {
@@ -45,44 +35,33 @@ public final class CriMetadata {
         }
     }
 
-    private final Path containerdState;
-    private final Map<String, Pod> known = new ConcurrentHashMap<>();
+    private final BundleAnnotations bundles;
+    private final Map<String, Optional<Pod>> known = new ConcurrentHashMap<>();
 
     public CriMetadata(Path containerdState) {
-        this.containerdState = containerdState;
+        this.bundles = new BundleAnnotations(containerdState);
     }
 
     public Optional<Pod> lookup(String sandboxId) {
-        Pod pod = known.get(sandboxId);
+        Optional<Pod> pod = known.get(sandboxId);
         if (pod != null) {
-            return Optional.of(pod);
+            return pod;
         }
-        Path tasks = containerdState.resolve(TASKS);
-        if (!Files.isDirectory(tasks)) {
+        Optional<Map<String, String>> annotations = bundles.of(sandboxId);
+        if (annotations.isEmpty()) {
             return Optional.empty();
         }
-        try (DirectoryStream<Path> namespaces = Files.newDirectoryStream(tasks, Files::isDirectory)) {
-            for (Path namespace : namespaces) {
-                Path config = namespace.resolve(sandboxId).resolve("config.json");
-                if (Files.isRegularFile(config)) {
-                    Optional<Pod> found = read(config);
-                    found.ifPresent(p -> known.put(sandboxId, p));
-                    return found;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            log.debug("no CRI metadata for {}: {}", sandboxId, e.toString());
-        }
-        return Optional.empty();
+        Optional<Pod> found = pod(annotations.get());
+        known.put(sandboxId, found);
+        return found;
     }
 
     /** Forgets sandboxes that are gone. */
-    public void retain(java.util.Collection<String> sandboxIds) {
+    public void retain(Collection<String> sandboxIds) {
         known.keySet().retainAll(sandboxIds);
     }
 
-    static Optional<Pod> read(Path config) throws IOException {
-        JsonNode annotations = JSON.readTree(config.toFile()).path("annotations");
+    static Optional<Pod> pod(Map<String, String> annotations) {
         String uid = text(annotations, "io.kubernetes.cri.sandbox-uid");
         String name = text(annotations, "io.kubernetes.cri.sandbox-name");
         String namespace = text(annotations, "io.kubernetes.cri.sandbox-namespace");
@@ -92,8 +71,8 @@ public final class CriMetadata {
         return Optional.of(new Pod(uid, name, namespace));
     }
 
-    private static String text(JsonNode node, String field) {
-        JsonNode value = node.get(field);
-        return value == null || !value.isTextual() || value.asText().isEmpty() ? null : value.asText();
+    static String text(Map<String, String> annotations, String key) {
+        String value = annotations.get(key);
+        return value == null || value.isEmpty() ? null : value;
     }
 }

@@ -18,9 +18,12 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -35,6 +38,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       management socket is under one of the sandbox roots) concurrently, each bounded by the
  *       per-sandbox scrape timeout, adds {@code sandbox_id} (and {@code cri_uid}, {@code cri_name},
  *       {@code cri_namespace} where containerd's CRI left them in the bundle) to every sample, and
+ *       cAdvisor's {@code container}, {@code pod}, {@code namespace} to CRI pods' per-container
+ *       samples ({@link KubernetesLabels}), and
  *       serves each family once with all sandboxes' samples, after its own {@code kata_monitor_*}
  *       families; gzip-compressed when the client asks (Accept-Encoding). A sandbox that does not
  *       answer is left out and counted in {@code kata_monitor_scrape_failed_count} and, by reason, in
@@ -77,6 +82,7 @@ public final class KataMonitor implements AutoCloseable {
 
     private final Options options;
     private final CriMetadata cri;
+    private final KubernetesLabels kubernetes;
     private final SandboxWatcher watcher;
     private final HttpService http;
     private final LongAdder scrapes = new LongAdder();
@@ -90,6 +96,7 @@ public final class KataMonitor implements AutoCloseable {
     private KataMonitor(Options options, SandboxWatcher watcher) throws IOException {
         this.options = options;
         this.cri = new CriMetadata(options.containerdState());
+        this.kubernetes = new KubernetesLabels(options.containerdState());
         this.watcher = watcher;
         for (ScrapeFailure.Reason reason : ScrapeFailure.Reason.values()) {
             failures.put(reason, new LongAdder());
@@ -174,6 +181,7 @@ public final class KataMonitor implements AutoCloseable {
         lastFailure.keySet().retainAll(ids);
         sandboxSeconds.keySet().retainAll(ids);
         Map<String, CompletableFuture<List<MetricFamily>>> pending = new LinkedHashMap<>();
+        Map<String, java.util.Optional<CriMetadata.Pod>> pods = new HashMap<>();
         for (String id : ids) {
             java.util.Optional<Path> socket = watcher.socket(id);
             if (socket.isEmpty()) {
@@ -181,16 +189,20 @@ public final class KataMonitor implements AutoCloseable {
             }
             Map<String, String> labels = new LinkedHashMap<>();
             labels.put("sandbox_id", id);
-            cri.lookup(id).ifPresent(pod -> labels.putAll(pod.labels()));
+            pods.put(id, cri.lookup(id));
+            pods.get(id).ifPresent(pod -> labels.putAll(pod.labels()));
             long begun = System.nanoTime();
             pending.put(id, SandboxScraper.scrape(socket.get(), labels, options.scrapeTimeout())
                     .whenComplete((families, error) -> sandboxSeconds.put(id, (System.nanoTime() - begun) / 1e9)));
         }
         FamilyMerger merger = new FamilyMerger();
+        Set<String> containers = new HashSet<>();
         long deadline = System.nanoTime() + options.scrapeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
         for (Map.Entry<String, CompletableFuture<List<MetricFamily>>> e : pending.entrySet()) {
             try {
-                merger.add(e.getKey(), e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                List<MetricFamily> families = e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                // here, not on the connection's event loop: the first sight of a container reads its bundle
+                merger.add(e.getKey(), kubernetes.add(families, pods.get(e.getKey()), containers));
                 lastFailure.remove(e.getKey());
             } catch (ExecutionException | TimeoutException failure) {
                 e.getValue().cancel(true);
@@ -202,6 +214,7 @@ public final class KataMonitor implements AutoCloseable {
                 throw new IOException("interrupted while scraping the sandboxes", interrupted);
             }
         }
+        kubernetes.retain(containers);
         durations.observe("", System.nanoTime() - start);
         List<MetricFamily> all = new ArrayList<>(ownFamilies());
         java.util.Set<String> own = new java.util.HashSet<>();

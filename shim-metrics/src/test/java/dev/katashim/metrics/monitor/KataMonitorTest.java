@@ -2,6 +2,8 @@ package dev.katashim.metrics.monitor;
 
 import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.metrics.server.HttpClient;
+import dev.katashim.metrics.container.ContainerUsage;
+import dev.katashim.metrics.support.ContainerdBundles;
 import dev.katashim.metrics.support.StrictPrometheusText;
 import dev.katashim.metrics.support.StrictPrometheusText.Family;
 import dev.katashim.metrics.support.TestSandbox;
@@ -115,6 +117,51 @@ class KataMonitorTest {
 
         HttpClient.Response om = get(monitor, "/metrics", "application/openmetrics-text; version=1.0.0");
         assertThat(StrictPrometheusText.parseOpenMetrics(om.body()).get("kata_shim_threads").samples()).hasSize(2);
+    }
+
+    private static ContainerUsage usage(long workingSet) {
+        return new ContainerUsage(1_000_000, 600_000, 400_000, workingSet + 4096, workingSet, workingSet, 4096, 0, 1, 0, 0,
+                List.of(new ContainerUsage.Interface("lo", 10, 1, 0, 0, 10, 1, 0, 0)));
+    }
+
+    @Test
+    void aCriPodsContainerSeriesGetCadvisorsContainerPodAndNamespaceLabelsAndGarbageBundlesOnlyLoseTheirName() throws Exception {
+        ContainerdBundles bundles = new ContainerdBundles(containerdState);
+        bundles.sandbox("pod-k", "uid-k", "web-0", "shop");
+        bundles.container("app-k", "pod-k", "app");
+        bundles.write("k8s.io", "junk-k", "\u0000{{{ not json");
+        TestSandbox cri = sandbox("pod-k");
+        Map<String, ContainerUsage> served = new java.util.concurrent.ConcurrentHashMap<>(Map.of(
+                "pod-k", usage(100_000), "app-k", usage(200_000), "junk-k", usage(300_000)));
+        cri.metrics.attachContainers(() -> Map.copyOf(served), "pod-k");
+        bundles.write("default", "ctr-app", "{\"ociVersion\":\"1.0.2-dev\",\"annotations\":{}}"); // ctr's, no CRI
+        TestSandbox plain = sandbox("ctr-sb");
+        plain.metrics.attachContainers(() -> Map.of("ctr-app", usage(400_000)), "ctr-app");
+        KataMonitor monitor = monitor(Duration.ofSeconds(3));
+
+        HttpClient.Response r = get(monitor, "/metrics", null);
+        assertThat(r.status()).isEqualTo(200);
+        Map<String, Family> families = StrictPrometheusText.parse(r.body());
+        Family workingSet = families.get("kata_container_memory_working_set_bytes");
+        assertThat(workingSet.sample("container_id", "app-k").labels()).containsEntry("container", "app")
+                .containsEntry("pod", "web-0").containsEntry("namespace", "shop")
+                .containsEntry("sandbox_id", "pod-k").containsEntry("cri_name", "web-0").containsEntry("cri_uid", "uid-k");
+        assertThat(workingSet.sample("container_id", "pod-k").labels()).as("the pause container")
+                .doesNotContainKey("container").containsEntry("pod", "web-0").containsEntry("namespace", "shop");
+        assertThat(workingSet.sample("container_id", "junk-k").labels()).as("its bundle is garbage")
+                .doesNotContainKey("container").containsEntry("pod", "web-0");
+        assertThat(workingSet.sample("container_id", "ctr-app").labels()).doesNotContainKeys("container", "pod", "namespace");
+        assertThat(families.get("kata_container_network_receive_bytes_total").sample("container_id", "pod-k").labels())
+                .containsEntry("interface", "lo").containsEntry("pod", "web-0");
+        assertThat(families.get("kata_container_cpu_usage_seconds_total").labelValues("container")).containsOnly("app", null);
+        assertThat(families.get("kata_shim_threads").sample("sandbox_id", "pod-k").labels()).doesNotContainKeys("pod", "container");
+
+        served.remove("app-k"); // the container ends; another one of the same name comes
+        bundles.container("app-k2", "pod-k", "app");
+        served.put("app-k2", usage(250_000));
+        Family after = StrictPrometheusText.parse(get(monitor, "/metrics", null).body()).get("kata_container_memory_working_set_bytes");
+        assertThat(after.labelValues("container_id")).doesNotContain("app-k");
+        assertThat(after.value("container", "app")).isEqualTo(250_000);
     }
 
     @Test
