@@ -35,7 +35,9 @@ final class ConsoleLogLimit implements AutoCloseable {
         this.sandboxId = sandboxId;
         this.file = file;
         this.limit = limit;
-        this.watcher = Thread.ofVirtual().name("console-limit-" + sandboxId).unstarted(this::watch);
+        // a platform thread: a once-a-second check must not wait for a free carrier of the
+        // virtual-thread scheduler (seen: a whole module's tests left it unscheduled for 30 s)
+        this.watcher = Thread.ofPlatform().daemon().name("console-limit-" + sandboxId).unstarted(this::watch);
     }
 
     static ConsoleLogLimit start(String sandboxId, Path file, long limit) {
