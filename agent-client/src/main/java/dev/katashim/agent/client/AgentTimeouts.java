@@ -6,12 +6,20 @@ import java.util.Set;
 /**
  * How long each agent call may take, as upstream's runtime decides: no limit for the calls that
  * block by design (WaitProcess, GetOOMEvent, ReadStdout, ReadStderr), a health-check limit for
- * Check, and one default for everything else (CreateContainer may have its own).
+ * Check, and one default for everything else. A container's creation has its own limit
+ * (upstream's {@code create_container_timeout}); it covers StartContainer too, because our agent
+ * has runc make the container's process there (upstream's agent makes it at CreateContainer).
+ * The agent is sent each deadline and gives runc what is left of it.
  */
 public record AgentTimeouts(Duration check, Duration createContainer, Duration other) {
     public static final AgentTimeouts DEFAULTS = new AgentTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60));
 
     private static final Set<String> BLOCKING = Set.of("WaitProcess", "GetOOMEvent", "ReadStdout", "ReadStderr");
+
+    /** The defaults with {@code createContainer} as the limit of a container's creation. */
+    public AgentTimeouts withCreateContainer(Duration createContainer) {
+        return new AgentTimeouts(check, createContainer, other);
+    }
 
     /** The timeout of {@code method}, or null for none. */
     public Duration forMethod(String method) {
@@ -20,7 +28,7 @@ public record AgentTimeouts(Duration check, Duration createContainer, Duration o
         }
         return switch (method) {
             case "Check", "Version" -> check;
-            case "CreateContainer" -> createContainer;
+            case "CreateContainer", "StartContainer" -> createContainer;
             default -> other;
         };
     }

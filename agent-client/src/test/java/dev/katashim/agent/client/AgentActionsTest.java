@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -92,5 +93,10 @@ class AgentActionsTest {
         assertThat(t.forMethod("Check")).hasSeconds(30);
         assertThat(t.forMethod("CreateContainer")).hasSeconds(60);
         assertThat(t.forMethod("StartContainer")).hasSeconds(60);
+        AgentTimeouts slowGuest = t.withCreateContainer(Duration.ofSeconds(300));
+        assertThat(slowGuest.forMethod("CreateContainer")).as("create_container_timeout").hasSeconds(300);
+        assertThat(slowGuest.forMethod("StartContainer")).as("our agent makes the process at start").hasSeconds(300);
+        assertThat(slowGuest.forMethod("ExecProcess")).hasSeconds(60);
+        assertThat(slowGuest.forMethod("Check")).hasSeconds(30);
     }
 }

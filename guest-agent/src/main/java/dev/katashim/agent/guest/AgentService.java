@@ -12,6 +12,7 @@ import dev.katashim.agent.guest.guest.GuestDetails;
 import dev.katashim.agent.guest.metrics.AgentMetrics;
 import dev.katashim.agent.guest.oci.RuntimeSpecJson;
 import dev.katashim.agent.guest.process.ContainerProcess;
+import dev.katashim.agent.guest.process.StartLimit;
 import dev.katashim.agent.guest.runc.Runc;
 import dev.katashim.agent.guest.runc.RuncException;
 import dev.katashim.agent.guest.sandbox.CgroupParent;
@@ -282,8 +283,8 @@ public final class AgentService {
         }
     }
 
-    public Empty startContainer(StartContainerRequest request) throws InterruptedException {
-        sandbox.get(request.getContainerId()).start();
+    public Empty startContainer(StartContainerRequest request, StartLimit limit) throws InterruptedException {
+        sandbox.get(request.getContainerId()).start(limit);
         return EMPTY;
     }
 
@@ -357,13 +358,13 @@ public final class AgentService {
 
     // ---- processes ----
 
-    public Empty execProcess(ExecProcessRequest request) throws InterruptedException {
+    public Empty execProcess(ExecProcessRequest request, StartLimit limit) throws InterruptedException {
         Container container = sandbox.get(request.getContainerId());
         requireId("exec", request.getExecId());
         if (!request.hasProcess() || request.getProcess().getArgsCount() == 0) {
             throw AgentStatus.invalid("ExecProcess: process " + AgentStatus.quote(request.getExecId()) + " has no args");
         }
-        ContainerProcess process = container.exec(request.getExecId(), request.getProcess());
+        ContainerProcess process = container.exec(request.getExecId(), request.getProcess(), limit);
         log.info("exec {} in container {}: pid {}", request.getExecId(), container.id(), process.pid());
         return EMPTY;
     }

@@ -2,6 +2,7 @@ package dev.katashim.agent.guest;
 
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import dev.katashim.agent.guest.process.StartLimit;
 import dev.katashim.protocols.kata.agent.AddARPNeighborsRequest;
 import dev.katashim.protocols.kata.agent.AddSwapPathRequest;
 import dev.katashim.protocols.kata.agent.AddSwapRequest;
@@ -74,9 +75,9 @@ public final class AgentServiceDefinition {
         ServiceDefinition.Builder b = ServiceDefinition.builder(SERVICE);
         // Containers and processes.
         b.unary("CreateContainer", CreateContainerRequest.parser(), (r, c) -> agent.createContainer(r));
-        b.unary("StartContainer", StartContainerRequest.parser(), (r, c) -> agent.startContainer(r));
+        b.unary("StartContainer", StartContainerRequest.parser(), (r, c) -> agent.startContainer(r, StartLimit.of(c)));
         b.unary("RemoveContainer", RemoveContainerRequest.parser(), (r, c) -> agent.removeContainer(r));
-        b.unary("ExecProcess", ExecProcessRequest.parser(), (r, c) -> agent.execProcess(r));
+        b.unary("ExecProcess", ExecProcessRequest.parser(), (r, c) -> agent.execProcess(r, StartLimit.of(c)));
         b.unary("SignalProcess", SignalProcessRequest.parser(), (r, c) -> agent.signalProcess(r));
         b.unary("WaitProcess", WaitProcessRequest.parser(), (r, c) -> agent.waitProcess(r));
         b.unary("UpdateContainer", UpdateContainerRequest.parser(), (r, c) -> agent.updateContainer(r));

@@ -7,6 +7,13 @@ import java.nio.file.Path;
 
 /** Kata configuration files for the tests, the demo and the benchmarks. */
 public final class KataConfigs {
+    /**
+     * How long a VM's guest may take to create and start a container (create_container_timeout):
+     * under TCG, with both cores busy and other guests beside it, runc in the guest has taken
+     * more than upstream's default of 60 s.
+     */
+    public static final int VM_CREATE_CONTAINER_TIMEOUT_SECONDS = 300;
+
     private KataConfigs() {
     }
 
@@ -52,6 +59,7 @@ public final class KataConfigs {
                 "",
                 "[agent.kata]",
                 "dial_timeout = " + dialTimeoutSeconds,
+                "create_container_timeout = " + VM_CREATE_CONTAINER_TIMEOUT_SECONDS,
                 ""));
     }
 

@@ -9,8 +9,18 @@ import java.time.Duration;
  */
 public record KataConfig(Path source, HypervisorSettings hypervisor, Agent agent, Runtime runtime) {
 
-    /** {@code [agent.kata]}: {@code dial_timeout} (seconds, as upstream) and {@code enable_debug} (or {@code debug}): the agent logs at debug level. */
-    public record Agent(Duration dialTimeout, boolean debug) {
+    /**
+     * {@code [agent.kata]}: {@code dial_timeout} (seconds, as upstream), {@code enable_debug} (or
+     * {@code debug}): the agent logs at debug level, and {@code create_container_timeout} (seconds,
+     * default 60; upstream's Go runtime reads it from {@code [runtime]}, runtime-rs from
+     * {@code [agent.kata]}: both are read) for a container's creation and start in the guest.
+     */
+    public record Agent(Duration dialTimeout, boolean debug, Duration createContainerTimeout) {
+        public static final Duration DEFAULT_CREATE_CONTAINER_TIMEOUT = Duration.ofSeconds(60);
+
+        public Agent(Duration dialTimeout, boolean debug) {
+            this(dialTimeout, debug, DEFAULT_CREATE_CONTAINER_TIMEOUT);
+        }
     }
 
     /**

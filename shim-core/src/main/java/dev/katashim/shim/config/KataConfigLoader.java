@@ -67,7 +67,7 @@ public final class KataConfigLoader {
         if (root == null || !root.isObject()) {
             throw new ConfigException(file + ": empty configuration");
         }
-        return new KataConfig(file, hypervisor(file, root.path("hypervisor")), agent(root.path("agent").path("kata")),
+        return new KataConfig(file, hypervisor(file, root.path("hypervisor")), agent(file, root),
                 new KataConfig.Runtime(root.path("runtime").path("enable_debug").asBoolean(false),
                         root.path("runtime").path("sandbox_cgroup_only").asBoolean(false),
                         seconds(file + " [runtime]", root.path("runtime"), "metrics_refresh_period",
@@ -125,11 +125,17 @@ public final class KataConfigLoader {
                 q.path("disable_guest_seccomp").asBoolean(true));
     }
 
-    private static KataConfig.Agent agent(JsonNode kata) {
+    private static KataConfig.Agent agent(Path file, JsonNode root) {
+        JsonNode kata = root.path("agent").path("kata");
         long dial = kata.path("dial_timeout").asLong(45);
         // upstream's key is enable_debug; debug is accepted too
         boolean debug = kata.path("enable_debug").asBoolean(false) || kata.path("debug").asBoolean(false);
-        return new KataConfig.Agent(Duration.ofSeconds(dial <= 0 ? 45 : dial), debug);
+        // runtime-rs's place for it first, then the Go runtime's
+        Duration create = kata.has("create_container_timeout")
+                ? seconds(file + " [agent.kata]", kata, "create_container_timeout", null)
+                : seconds(file + " [runtime]", root.path("runtime"), "create_container_timeout",
+                        KataConfig.Agent.DEFAULT_CREATE_CONTAINER_TIMEOUT);
+        return new KataConfig.Agent(Duration.ofSeconds(dial <= 0 ? 45 : dial), debug, create);
     }
 
     private static Path requiredPath(String where, JsonNode section, String key) {

@@ -1,6 +1,7 @@
 package dev.katashim.shim.sandbox;
 
 import dev.katashim.agent.client.AgentClient;
+import dev.katashim.agent.client.AgentTimeouts;
 import dev.katashim.metrics.ShimMetrics;
 import dev.katashim.shim.config.ConfigException;
 import dev.katashim.shim.config.HypervisorSettings;
@@ -64,7 +65,7 @@ final class SandboxBoot {
             vmBoot.done();
             Files.writeString(directory.hypervisorPidFile(), Long.toString(hypervisor.pid()));
             StartPhases.Timing agentReady = phases.begin(Phase.AGENT_READY);
-            AgentClient agent = dial(hypervisor, kata.agent().dialTimeout(), metrics);
+            AgentClient agent = dial(hypervisor, kata.agent(), metrics);
             agentReady.done();
             AgentSandbox sandbox = new AgentSandbox(sandboxId, hypervisor, agent, resources, directory, phases,
                     policy(kata, hypervisor), diagnostics);
@@ -113,9 +114,10 @@ final class SandboxBoot {
     }
 
     /** The agent, once it answers; every call it makes is timed into the agent RPC histogram. */
-    private static AgentClient dial(Hypervisor hypervisor, Duration timeout, ShimMetrics metrics) throws IOException, InterruptedException {
+    private static AgentClient dial(Hypervisor hypervisor, KataConfig.Agent settings, ShimMetrics metrics) throws IOException, InterruptedException {
         return AgentClient.builder(hypervisor.agentEndpoint())
                 .observer((action, nanos, outcome) -> metrics.observeAgentRpc(action, nanos))
-                .dialTimeout(timeout).connect();
+                .timeouts(AgentTimeouts.DEFAULTS.withCreateContainer(settings.createContainerTimeout()))
+                .dialTimeout(settings.dialTimeout()).connect();
     }
 }

@@ -67,6 +67,23 @@ class KataConfigLoaderTest {
     }
 
     @Test
+    void createContainerTimeoutIsReadFromEitherUpstreamTableAndABadOneIsNamed() throws Exception {
+        String qemu = "[hypervisor.qemu]\nkernel = \"/k\"\ninitrd = \"/i\"\n";
+        assertThat(KataConfigLoader.load(write("create-default.toml", qemu)).agent().createContainerTimeout())
+                .isEqualTo(Duration.ofSeconds(60));
+        assertThat(KataConfigLoader.load(write("create-go.toml", qemu + "[runtime]\ncreate_container_timeout = 300\n"))
+                .agent().createContainerTimeout()).isEqualTo(Duration.ofSeconds(300));
+        assertThat(KataConfigLoader.load(write("create-rs.toml", qemu + "[agent.kata]\ncreate_container_timeout = 90\n"
+                + "[runtime]\ncreate_container_timeout = 300\n")).agent().createContainerTimeout())
+                .as("runtime-rs's [agent.kata] wins over the Go runtime's [runtime]").isEqualTo(Duration.ofSeconds(90));
+        for (String bad : List.of("0", "-5", "\"60s\"", "86400")) {
+            Path file = write("create-bad.toml", qemu + "[runtime]\ncreate_container_timeout = " + bad + "\n");
+            assertThatThrownBy(() -> KataConfigLoader.load(file)).as(bad).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("create-bad.toml [runtime]: create_container_timeout must be a number of seconds");
+        }
+    }
+
+    @Test
     void theAgentsDebugUnderUpstreamsKeyEnableDebug() throws Exception {
         Path file = write("agent-debug.toml", """
                 [hypervisor.qemu]

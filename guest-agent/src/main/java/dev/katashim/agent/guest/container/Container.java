@@ -6,6 +6,7 @@ import dev.katashim.agent.guest.AgentStatus;
 import dev.katashim.agent.guest.oci.RuntimeSpecJson;
 import dev.katashim.agent.guest.process.ContainerProcess;
 import dev.katashim.agent.guest.process.ProcessLauncher;
+import dev.katashim.agent.guest.process.StartLimit;
 import dev.katashim.agent.guest.process.TerminalIo;
 import dev.katashim.agent.guest.process.WindowSize;
 import dev.katashim.agent.guest.process.WindowSizeGate;
@@ -120,7 +121,7 @@ public final class Container {
      * Runs the container's init process. A terminal without a console size is created first and
      * started once its window size is known ({@link WindowSizeGate}); anything else runs at once.
      */
-    public void start() throws InterruptedException {
+    public void start(StartLimit limit) throws InterruptedException {
         synchronized (this) {
             if (!(state instanceof ContainerState.Created) || starting) {
                 throw AgentStatus.precondition("container " + AgentStatus.quote(id) + " is "
@@ -129,7 +130,7 @@ public final class Container {
             starting = true;
         }
         try {
-            startInit();
+            startInit(limit);
         } finally {
             synchronized (this) {
                 starting = false;
@@ -137,7 +138,7 @@ public final class Container {
         }
     }
 
-    private void startInit() throws InterruptedException {
+    private void startInit(StartLimit limit) throws InterruptedException {
         if (pidNamespaceOf != null) {
             long pid;
             try {
@@ -161,9 +162,9 @@ public final class Container {
                 Path console = nextConsoleSocket();
                 ProcessBuilder command = waitForSize ? runc.create(id, bundle.dir(), pidFile, logFile, console)
                         : runc.run(id, bundle.dir(), pidFile, logFile, console);
-                launched = ProcessLauncher.withTerminal(command, name, pidFile, logFile, console, TerminalIo.unattached(name), waitForSize);
+                launched = ProcessLauncher.withTerminal(command, name, pidFile, logFile, console, TerminalIo.unattached(name), waitForSize, limit);
             } else {
-                launched = ProcessLauncher.withPipes(runc.run(id, bundle.dir(), pidFile, logFile, null), name, pidFile, logFile, false);
+                launched = ProcessLauncher.withPipes(runc.run(id, bundle.dir(), pidFile, logFile, null), name, pidFile, logFile, false, limit);
             }
         } catch (ProcessLauncher.LaunchException e) {
             deleteFromRunc();
@@ -225,7 +226,7 @@ public final class Container {
      * Runs another process in the running container ({@code runc exec}). A terminal without a
      * console size is made when its window size is known ({@link WindowSizeGate}).
      */
-    public ContainerProcess exec(String execId, Process spec) throws InterruptedException {
+    public ContainerProcess exec(String execId, Process spec, StartLimit limit) throws InterruptedException {
         synchronized (this) {
             if (!(state instanceof ContainerState.Running)) {
                 throw AgentStatus.precondition("cannot exec in container " + AgentStatus.quote(id) + ": it is " + state.name() + ", not running");
@@ -245,7 +246,7 @@ public final class Container {
                 process.holdUntilWindowSize(WindowSizeGate.hold(name, WindowSizeGate.GRACE, size -> launchHeldExec(held, spec, size)));
             } else {
                 process = ContainerProcess.running(execId, false, launchExec(execId, spec,
-                        spec.getTerminal() ? TerminalIo.unattached(name) : null));
+                        spec.getTerminal() ? TerminalIo.unattached(name) : null, limit));
             }
         } catch (ProcessLauncher.LaunchException e) {
             forget(execId);
@@ -262,18 +263,18 @@ public final class Container {
         return process;
     }
 
-    private ProcessLauncher.Launched launchExec(String execId, Process spec, TerminalIo terminal)
+    private ProcessLauncher.Launched launchExec(String execId, Process spec, TerminalIo terminal, StartLimit limit)
             throws ProcessLauncher.LaunchException, InterruptedException {
         Runc.writeJson(bundle.processJson(execId), RuntimeSpecJson.process(spec));
         String name = "exec-" + id + "-" + execId;
         Path pidFile = bundle.pidFile(execId);
         Path logFile = bundle.runcLog(execId);
         if (terminal == null) {
-            return ProcessLauncher.withPipes(runc.exec(id, bundle.processJson(execId), pidFile, logFile, null), name, pidFile, logFile, false);
+            return ProcessLauncher.withPipes(runc.exec(id, bundle.processJson(execId), pidFile, logFile, null), name, pidFile, logFile, false, limit);
         }
         Path console = nextConsoleSocket();
         return ProcessLauncher.withTerminal(runc.exec(id, bundle.processJson(execId), pidFile, logFile, console),
-                name, pidFile, logFile, console, terminal, false);
+                name, pidFile, logFile, console, terminal, false, limit);
     }
 
     /** The gate of a waiting exec opened: make it, of the size that arrived. */
@@ -285,7 +286,7 @@ public final class Container {
             if (!(state() instanceof ContainerState.Running)) {
                 throw new ProcessLauncher.LaunchException("container " + AgentStatus.quote(id) + " is " + state().name());
             }
-            process.ran(launchExec(process.execId(), sized, terminal));
+            process.ran(launchExec(process.execId(), sized, terminal, StartLimit.standard()));
             log.info("exec {} in container {}: pid {}", process.execId(), id, process.pid());
         } catch (ProcessLauncher.LaunchException e) {
             String why = "cannot exec " + AgentStatus.quote(process.execId()) + " in container " + AgentStatus.quote(id) + ": " + e.getMessage();

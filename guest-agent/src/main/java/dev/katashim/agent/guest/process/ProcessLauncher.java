@@ -31,8 +31,10 @@ import java.util.function.Supplier;
  * </ul>
  */
 public final class ProcessLauncher {
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration EXEC_TIMEOUT = Duration.ofSeconds(5);
+    /** How often, and how many times, to try reaping a killed process before it is adopted (10 s in all). */
+    private static final Duration ADOPTION_POLL = Duration.ofMillis(100);
+    private static final int ADOPTION_ATTEMPTS = 100;
     private static final File DEV_NULL = new File("/dev/null");
     /** The name runc's init has until it exec's the process ({@code runc:[2:INIT]}). */
     private static final String RUNC_INIT = "runc:[";
@@ -57,7 +59,8 @@ public final class ProcessLauncher {
      * @param created whether runc only creates the process ({@code runc create}); else this
      *                returns once runc's init has become the container's process ({@link #awaitExec})
      */
-    public static Launched withPipes(ProcessBuilder runc, String name, Path pidFile, Path logFile, boolean created)
+    public static Launched withPipes(ProcessBuilder runc, String name, Path pidFile, Path logFile, boolean created,
+                                     StartLimit limit)
             throws LaunchException, InterruptedException {
         clear(pidFile);
         List<Integer> ours = new ArrayList<>();
@@ -88,7 +91,7 @@ public final class ProcessLauncher {
         }
         PipeIo io = PipeIo.attach(ours.get(0), ours.get(1), ours.get(2), name);
         try {
-            long pid = awaitDetach(process, name, pidFile, logFile, () -> "");
+            long pid = awaitDetach(process, name, pidFile, logFile, limit, () -> "");
             Launched launched = new Launched(io, pid, reap(pid, name));
             if (!created) {
                 awaitExec(pid);
@@ -105,7 +108,8 @@ public final class ProcessLauncher {
      * sends is attached to {@code terminal}. {@code created} as for {@link #withPipes}.
      */
     public static Launched withTerminal(ProcessBuilder runc, String name, Path pidFile, Path logFile, Path consoleSocket,
-                                        TerminalIo terminal, boolean created) throws LaunchException, InterruptedException {
+                                        TerminalIo terminal, boolean created, StartLimit limit)
+            throws LaunchException, InterruptedException {
         clear(pidFile);
         try (ConsoleSocket console = ConsoleSocket.listen(consoleSocket)) {
             Process process = start(runc.redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
@@ -114,7 +118,7 @@ public final class ProcessLauncher {
             CompletableFuture<String> output = drain(process.getInputStream());
             int master;
             try {
-                master = console.receiveMaster(process, START_TIMEOUT);
+                master = console.receiveMaster(process, limit.left());
             } catch (IOException e) {
                 process.destroyForcibly();
                 process.waitFor();
@@ -122,7 +126,7 @@ public final class ProcessLauncher {
             }
             long pid;
             try {
-                pid = awaitDetach(process, name, pidFile, logFile, () -> soon(output));
+                pid = awaitDetach(process, name, pidFile, logFile, limit, () -> soon(output));
             } catch (LaunchException | InterruptedException e) {
                 Libc.close(master);
                 throw e;
@@ -142,16 +146,16 @@ public final class ProcessLauncher {
      * Waits for a detached runc to exit; the pid it wrote, or its reason for failing (from its
      * log, else its {@code output}, read only then: the process may hold runc's output open).
      */
-    private static long awaitDetach(Process runc, String name, Path pidFile, Path logFile, Supplier<String> output)
+    private static long awaitDetach(Process runc, String name, Path pidFile, Path logFile, StartLimit limit, Supplier<String> output)
             throws LaunchException, InterruptedException {
         try {
-            if (!runc.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                runc.destroyForcibly();
+            if (!runc.waitFor(limit.left().toNanos(), TimeUnit.NANOSECONDS)) {
+                destroyWithChildren(runc);
                 runc.waitFor();
-                throw new LaunchException(name + " did not start within " + START_TIMEOUT.toSeconds() + " s");
+                throw new LaunchException(name + " did not start within " + limit.describe());
             }
         } catch (InterruptedException e) {
-            runc.destroyForcibly();
+            destroyWithChildren(runc);
             throw e;
         }
         long pid = readPid(pidFile);
@@ -159,6 +163,37 @@ public final class ProcessLauncher {
             throw failed(logFile, output.get(), "runc exited with status " + runc.exitValue());
         }
         return pid;
+    }
+
+    /**
+     * Kills a runc that took too long and what it started (its init, a hook still running): they
+     * would outlive it, adopted by this agent, the child subreaper, which then reaps them.
+     */
+    private static void destroyWithChildren(Process runc) {
+        List<ProcessHandle> started = runc.descendants().toList();
+        started.forEach(ProcessHandle::destroyForcibly);
+        runc.destroyForcibly();
+        if (!started.isEmpty()) {
+            Thread.ofPlatform().daemon().name("runc-orphan-reaper").start(() -> reapAdopted(started));
+        }
+    }
+
+    /** Reaps killed processes once they are ours (each is adopted when its parent dies): no zombie stays. */
+    private static void reapAdopted(List<ProcessHandle> killed) {
+        for (ProcessHandle process : killed) {
+            for (int attempt = 0; attempt < ADOPTION_ATTEMPTS; attempt++) {
+                try {
+                    Libc.waitpid(process.pid());
+                    break;
+                } catch (IOException notOursYet) {
+                    try {
+                        Thread.sleep(ADOPTION_POLL.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     /**
