@@ -108,6 +108,11 @@ public final class ProcFs {
         }
     }
 
+    /** Thread {@code tid} of process {@code pid}: its run and run-queue wait times; empty when it is gone. */
+    public Optional<ThreadSchedStat> schedStat(String pid, String tid) {
+        return ThreadSchedStat.parse(text(root.resolve(pid).resolve("task").resolve(tid).resolve("schedstat")));
+    }
+
     /** The start of process {@code pid} in clock ticks after boot, or -1 (it tells a pid's reuse apart). */
     public long startTicks(String pid) {
         return stat(pid).map(ProcessStat::startTicks).orElse(-1L);

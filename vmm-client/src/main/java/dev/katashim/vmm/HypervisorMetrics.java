@@ -1,7 +1,10 @@
 package dev.katashim.vmm;
 
+import dev.katashim.sys.ThreadSchedStat;
+
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The hypervisor's side of the {@code kata_hypervisor_*} metrics, read once per scrape.
@@ -47,6 +50,15 @@ public interface HypervisorMetrics {
 
     /** The fatal signals the VMM died of, as seen by the shim (all zero while it runs). */
     FatalSignals fatalSignals();
+
+    /**
+     * The vCPU threads' scheduler time summed (run and run-queue wait), for the pod overhead: a
+     * guest counts the time its vCPU waited for a host CPU as its own. Empty without vCPU threads
+     * of a VMM (the no-VM sandbox) or once the VMM is gone.
+     */
+    default Optional<ThreadSchedStat> vcpuThreads() throws IOException {
+        return Optional.empty();
+    }
 
     /**
      * Whether {@link #fatalSignals()} are really watched: without a VMM process of its own (the

@@ -93,7 +93,7 @@ final class AgentSandbox implements Sandbox {
     /** Hands the sandbox to what has watched it since its boot began: now its agent's metrics and pod overhead too. */
     void watchedBy(SandboxMonitor watching) {
         monitor = watching;
-        watching.agentReady(agent, resources.cgroup(), this::runningContainers, this::oomKills);
+        watching.agentReady(agent, resources.cgroup(), hypervisor.metrics(), this::runningContainers, this::oomKills);
     }
 
     /**

@@ -10,7 +10,9 @@ import dev.katashim.metrics.server.ManagementServer;
 import dev.katashim.protocols.kata.agent.GetMetricsRequest;
 import dev.katashim.protocols.kata.agent.StatsContainerResponse;
 import dev.katashim.shim.resource.cgroup.SandboxCgroup;
+import dev.katashim.sys.ThreadSchedStat;
 import dev.katashim.vmm.Hypervisor;
+import dev.katashim.vmm.HypervisorMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -66,7 +69,7 @@ final class SandboxMonitor {
      * statistics every {@link #OVERHEAD_INTERVAL} for {@code kata_container_*} and, where the sandbox
      * has a host cgroup, the pod overhead from the same samples.
      */
-    void agentReady(AgentClient agent, SandboxCgroup cgroup, Supplier<Collection<String>> runningContainers,
+    void agentReady(AgentClient agent, SandboxCgroup cgroup, HypervisorMetrics vmm, Supplier<Collection<String>> runningContainers,
                     ToLongFunction<String> oomKills) {
         metrics.attachAgent(() -> agent.getMetrics(GetMetricsRequest.getDefaultInstance()).getMetrics());
         ContainerStatsSampler containers = new ContainerStatsSampler(agent, runningContainers, oomKills);
@@ -94,6 +97,11 @@ final class SandboxMonitor {
                         stats.getCgroupStats().getCpuStats().getCpuUsage().getTotalUsage(),
                         stats.getCgroupStats().getMemoryStats().getUsage().getUsage())));
                 return usage;
+            }
+
+            @Override
+            public Optional<ThreadSchedStat> vcpuThreads() throws IOException {
+                return vmm.vcpuThreads();
             }
         }, OVERHEAD_INTERVAL);
         overhead = sampler;

@@ -3,6 +3,7 @@ package dev.katashim.metrics.overhead;
 import dev.katashim.metrics.expo.MetricFamily;
 import dev.katashim.metrics.expo.MetricType;
 import dev.katashim.metrics.expo.Sample;
+import dev.katashim.sys.ThreadSchedStat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,9 +19,14 @@ import java.util.function.LongSupplier;
  * The pod overhead: what the sandbox costs the host beyond what its containers use, sampled on its
  * own schedule (every {@code interval}, not when someone scrapes):
  * <pre>
- *   cpu %  = ((host CPU now − host CPU before) − Σ (container CPU now − container CPU before)) / Δt × 100
+ *   cpu %  = (Δ host CPU − Σ Δ container CPU × vCPU run share) / Δt × 100
  *   memory = host memory now − Σ container memory now
+ *   vCPU run share = Δ vCPU threads' run time / (Δ their run time + Δ their run-queue wait)
  * </pre>
+ * The share matters in a VM on a busy host: the guest's clock runs on while its vCPU thread waits
+ * for a host CPU, so a guest that was busy for 10 s reports 10 s of container CPU even when the
+ * host gave its vCPU 5 s. Without vCPU threads (the no-VM sandbox), or with no run or wait in the
+ * window, the share is 1.
  * Everything is in one unit (ns, bytes; see {@link Usage}) and signed 64-bit arithmetic, so nothing
  * wraps. A window is not used when it cannot be right: a counter went backwards (a cgroup was
  * recreated), or the set of containers changed (a container's CPU would be counted on one side only);
@@ -40,13 +46,18 @@ public final class PodOverhead implements AutoCloseable {
 
         /** Each container's usage as the agent reports it (StatsContainer), by container id. */
         Map<String, Usage> containers() throws Exception;
+
+        /** The VMM's vCPU threads' scheduler time summed; empty without vCPU threads (no VM) or when unknown. */
+        default Optional<ThreadSchedStat> vcpuThreads() throws Exception {
+            return Optional.empty();
+        }
     }
 
     /** One result: CPU percent (100 = one CPU) over {@code window}, memory in bytes at its end. */
     public record Overhead(double cpuPercent, long memoryBytes, Duration window) {
     }
 
-    private record Snapshot(long atNanos, Usage host, Map<String, Usage> containers) {
+    private record Snapshot(long atNanos, Usage host, Map<String, Usage> containers, Optional<ThreadSchedStat> vcpus) {
     }
 
     /** How long the window after a restart lasts: long enough for a CPU percent, short enough for a new pod. */
@@ -108,7 +119,7 @@ public final class PodOverhead implements AutoCloseable {
         try {
             Usage host = inputs.host();
             Map<String, Usage> containers = Map.copyOf(inputs.containers());
-            now = new Snapshot(clock.getAsLong(), host, containers);
+            now = new Snapshot(clock.getAsLong(), host, containers, inputs.vcpuThreads());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -146,10 +157,23 @@ public final class PodOverhead implements AutoCloseable {
             }
             guestCpu += delta;
         }
-        double cpuPercent = Math.max(0.0, (double) (hostCpu - guestCpu) / elapsed * 100.0);
+        double cpuPercent = Math.max(0.0, (hostCpu - guestCpu * runShare(before, now)) / elapsed * 100.0);
         latest = new Overhead(cpuPercent, latestMemory, Duration.ofNanos(elapsed));
         lastProblem = null;
         return true;
+    }
+
+    /** The part of the vCPU threads' runnable time they got a host CPU for, over the window; 1 when unknown. */
+    static double runShare(Snapshot before, Snapshot now) {
+        if (before.vcpus().isEmpty() || now.vcpus().isEmpty()) {
+            return 1.0;
+        }
+        long ran = now.vcpus().get().runNanos() - before.vcpus().get().runNanos();
+        long waited = now.vcpus().get().waitNanos() - before.vcpus().get().waitNanos();
+        if (ran < 0 || waited < 0 || ran + waited == 0) {
+            return 1.0;
+        }
+        return (double) ran / (ran + waited);
     }
 
     private void problem(String what) {

@@ -1,12 +1,15 @@
 package dev.katashim.metrics.overhead;
 
 import dev.katashim.metrics.expo.MetricFamily;
+import dev.katashim.sys.ThreadSchedStat;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,7 +25,7 @@ class PodOverheadTest {
     }
 
     /** FAKE inputs: replays scripted readings, each with the clock time it was taken at. */
-    private static final class ScriptedUsageFake implements PodOverhead.Inputs {
+    private static class ScriptedUsageFake implements PodOverhead.Inputs {
         final Deque<Reading> script = new ArrayDeque<>();
         final AtomicLong clock = new AtomicLong();
         Reading current;
@@ -72,6 +75,33 @@ class PodOverheadTest {
         assertThat(cpu.name()).isEqualTo("kata_shim_pod_overhead_cpu");
         assertThat(cpu.samples().getFirst().value()).isCloseTo(15.0, within(1e-9));
         assertThat(overhead.families().get(1).samples().getFirst().value()).isEqualTo(340_000_000);
+    }
+
+    @Test
+    void containerCpuCountsOnlyTheShareOfTimeTheVcpuThreadsGotAHostCpu() {
+        Map<String, Usage> before = Map.of("burner", ms(0, 0));
+        Map<String, Usage> after = Map.of("burner", ms(10_000, 0));
+        // 10 s: the guest says its container ran 10 s; the vCPU thread ran 5 s and waited 5 s for a
+        // CPU, and QEMU's cgroup used 6 s in all → 6 s − 10 s × 0.5 = 1 s of overhead = 10 %
+        Deque<Optional<ThreadSchedStat>> vcpus = new ArrayDeque<>(List.of(
+                Optional.of(new ThreadSchedStat(1_000_000_000L, 0)),
+                Optional.of(new ThreadSchedStat(6_000_000_000L, 5_000_000_000L))));
+        ScriptedUsageFake in = new ScriptedUsageFake() {
+            @Override
+            public Optional<ThreadSchedStat> vcpuThreads() {
+                return vcpus.poll();
+            }
+        }.then(0, 0, 0, before).then(10_000, 6_000, 0, after);
+        PodOverhead overhead = new PodOverhead(in, in.clock::get);
+        in.next(overhead);
+        in.next(overhead);
+        assertThat(overhead.latest().orElseThrow().cpuPercent()).isCloseTo(10.0, within(1e-9));
+
+        ScriptedUsageFake unscaled = new ScriptedUsageFake().then(0, 0, 0, before).then(10_000, 6_000, 0, after);
+        PodOverhead withoutVcpus = new PodOverhead(unscaled, unscaled.clock::get);
+        unscaled.next(withoutVcpus);
+        unscaled.next(withoutVcpus);
+        assertThat(withoutVcpus.latest().orElseThrow().cpuPercent()).as("no vCPU threads: share 1, clamped at 0").isZero();
     }
 
     @Test

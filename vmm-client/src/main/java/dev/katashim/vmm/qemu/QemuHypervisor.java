@@ -41,6 +41,8 @@ public final class QemuHypervisor implements Hypervisor {
     private volatile RunningQemu qemu;
     private volatile VmmExit exit;
     private volatile Virtiofsd virtiofsd;
+    /** Where its processes go (the sandbox's host cgroup); set by {@link #start}. */
+    private Placement placement = Placement.NONE;
     private volatile SandboxFiles files;
     private volatile AgentChannel channel;
     private volatile AcceleratorDecision decision;
@@ -73,6 +75,7 @@ public final class QemuHypervisor implements Hypervisor {
             throw new IllegalStateException("QEMU already started for " + files.dir());
         }
         QemuPreflight.check(config);
+        this.placement = placement;
         Files.createDirectories(sandboxDir);
         files = new SandboxFiles(sandboxDir);
         channel = AgentChannel.forHost(files);
@@ -100,7 +103,9 @@ public final class QemuHypervisor implements Hypervisor {
             case AUTO -> throw new IllegalStateException("plan() resolves AUTO");
         };
         qemu = running;
-        placement.adopt().accept(running.process().pid());
+        if (placement.launchPrefix().isEmpty()) {
+            placement.adopt().accept(running.process().pid()); // started outside: in from now on
+        }
         running.process().onExit().thenAccept(p -> {
             exit = VmmExit.of(p.exitValue());
             log.info("sandbox {}: QEMU pid {} {}", files.dir().getFileName(), p.pid(), exit);
@@ -176,10 +181,12 @@ public final class QemuHypervisor implements Hypervisor {
 
     private RunningQemu launch(Accelerator accelerator) throws IOException {
         if (config.sharedFs() == QemuConfig.SharedFs.VIRTIO_FS) {
-            virtiofsd = Virtiofsd.start(config.virtiofsd(), config.sharedDir().orElseThrow(), files, Duration.ofSeconds(10));
+            virtiofsd = Virtiofsd.start(placement.launchPrefix(), config.virtiofsd(), config.sharedDir().orElseThrow(), files,
+                    Duration.ofSeconds(10));
         }
         try {
-            return QemuLauncher.launch(QemuCommandLine.build(config, files, channel, accelerator), files, startTimeout, this::deliver);
+            return QemuLauncher.launch(placement.launchPrefix(), QemuCommandLine.build(config, files, channel, accelerator), files,
+                    startTimeout, this::deliver);
         } catch (IOException | RuntimeException e) {
             closeVirtiofsd();
             throw e;

@@ -27,8 +27,13 @@ final class QemuLauncher {
     private QemuLauncher() {
     }
 
-    static RunningQemu launch(List<String> argv, SandboxFiles files, Duration timeout, Consumer<QmpEvent> events)
-            throws IOException {
+    /**
+     * Starts QEMU with {@code argv}, through {@code launchPrefix} (a command that puts it in the
+     * sandbox's host cgroup before it execs QEMU, so that every page it touches is charged there;
+     * empty: none).
+     */
+    static RunningQemu launch(List<String> launchPrefix, List<String> argv, SandboxFiles files, Duration timeout,
+                              Consumer<QmpEvent> events) throws IOException {
         Path qemu = Path.of(argv.getFirst());
         for (Path stale : List.of(files.qmpSocket(), files.agentSocket(), files.pidFile())) {
             Files.deleteIfExists(stale);
@@ -37,7 +42,7 @@ final class QemuLauncher {
         Process process;
         try {
             // QEMU must not outlive a killed shim: it gets SIGKILL when the shim's JVM dies
-            process = DiesWithParent.start(new ProcessBuilder(argv)
+            process = DiesWithParent.start(new ProcessBuilder(prefixed(launchPrefix, argv))
                     .directory(files.dir().toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(files.qemuLog().toFile())
@@ -56,6 +61,12 @@ final class QemuLauncher {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted starting QEMU " + qemu);
         }
+    }
+
+    private static List<String> prefixed(List<String> prefix, List<String> argv) {
+        List<String> command = new java.util.ArrayList<>(prefix);
+        command.addAll(argv);
+        return command;
     }
 
     private static QmpClient connectQmp(Process process, Path qemu, SandboxFiles files, Duration timeout,

@@ -1,5 +1,7 @@
 package dev.katashim.vmm.qemu;
 
+import dev.katashim.sys.ProcFs;
+import dev.katashim.sys.ThreadSchedStat;
 import dev.katashim.vmm.FatalSignals;
 import dev.katashim.vmm.HypervisorMetrics;
 import dev.katashim.vmm.VcpuCounter;
@@ -52,6 +54,24 @@ final class QemuMetrics implements HypervisorMetrics {
             cpuIndex.put(cpu.qomPath(), cpu.cpuIndex());
         }
         return map(stats, cpuIndex);
+    }
+
+    @Override
+    public Optional<ThreadSchedStat> vcpuThreads() throws IOException {
+        Optional<RunningQemu> running = qemu.get().filter(q -> q.process().isAlive());
+        if (running.isEmpty()) {
+            return Optional.empty();
+        }
+        String pid = Long.toString(running.get().process().pid());
+        ThreadSchedStat sum = ThreadSchedStat.ZERO;
+        for (CpuInfo cpu : running.get().qmp().queryCpusFast()) {
+            Optional<ThreadSchedStat> thread = ProcFs.HOST.schedStat(pid, Long.toString(cpu.threadId()));
+            if (thread.isEmpty()) {
+                return Optional.empty(); // QEMU is going: no partial sum
+            }
+            sum = sum.plus(thread.get());
+        }
+        return Optional.of(sum);
     }
 
     static List<VcpuCounter> map(List<VcpuStats> stats, Map<String, Integer> cpuIndex) {

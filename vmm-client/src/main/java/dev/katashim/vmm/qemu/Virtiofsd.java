@@ -25,10 +25,12 @@ final class Virtiofsd implements AutoCloseable {
         this.process = process;
     }
 
-    static Virtiofsd start(Path binary, Path sharedDir, SandboxFiles files, Duration timeout) throws IOException {
+    /** Starts virtiofsd through {@code launchPrefix} (into the sandbox's host cgroup, as QEMU; empty: none). */
+    static Virtiofsd start(List<String> launchPrefix, Path binary, Path sharedDir, SandboxFiles files, Duration timeout) throws IOException {
         Files.deleteIfExists(files.virtiofsdSocket());
-        List<String> argv = List.of(binary.toString(), "--socket-path=" + files.virtiofsdSocket(),
-                "-o", "source=" + sharedDir.toAbsolutePath(), "-o", "cache=auto", "-o", "sandbox=namespace");
+        List<String> argv = new java.util.ArrayList<>(launchPrefix);
+        argv.addAll(List.of(binary.toString(), "--socket-path=" + files.virtiofsdSocket(),
+                "-o", "source=" + sharedDir.toAbsolutePath(), "-o", "cache=auto", "-o", "sandbox=namespace"));
         Process process = DiesWithParent.start(new ProcessBuilder(argv)
                 .redirectErrorStream(true)
                 .redirectOutput(files.virtiofsdLog().toFile())
