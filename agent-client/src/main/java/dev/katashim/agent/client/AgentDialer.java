@@ -57,6 +57,11 @@ final class AgentDialer {
                 }
             } catch (IOException e) {
                 lastProblem = e.getMessage();
+            } catch (InterruptedException e) {
+                if (client != null) {
+                    client.close(); // the caller gives up the dial: nothing of it stays open
+                }
+                throw e;
             }
             if (client != null) {
                 client.close();

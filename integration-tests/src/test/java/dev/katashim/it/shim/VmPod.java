@@ -74,20 +74,28 @@ final class VmPod implements AutoCloseable {
     static VmPod start(Path dir, Path kataConfig, String... sandboxOptions) {
         PrivateContainerd containerd = containerd(kataConfig);
         try {
-            String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
-            VmPod pod = new VmPod(containerd, rootfs, containerd.uniqueId("pod"));
-            List<String> run = new ArrayList<>(List.of("run", "-d", "--runtime", RUNTIME,
-                    "--annotation", "io.kubernetes.cri.container-type=sandbox"));
-            run.addAll(List.of(sandboxOptions));
-            run.addAll(List.of("--rootfs", rootfs, pod.id));
-            run.addAll(SLEEP_FOREVER);
-            CommandResult started = containerd.ctrWithInput(new byte[0], BOOT_DEADLINE, run.toArray(String[]::new));
-            assertThat(started.exitCode()).as(started + "\n" + containerd.log()).isZero();
-            return pod;
+            return startIn(containerd, dir, sandboxOptions);
         } catch (RuntimeException | Error e) {
             containerd.close();
             throw e;
         }
+    }
+
+    /**
+     * The same in a {@code containerd} already running, with its configuration; its busybox root in
+     * {@code dir}. Closing the pod closes that containerd too.
+     */
+    static VmPod startIn(PrivateContainerd containerd, Path dir, String... sandboxOptions) {
+        String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
+        VmPod pod = new VmPod(containerd, rootfs, containerd.uniqueId("pod"));
+        List<String> run = new ArrayList<>(List.of("run", "-d", "--runtime", RUNTIME,
+                "--annotation", "io.kubernetes.cri.container-type=sandbox"));
+        run.addAll(List.of(sandboxOptions));
+        run.addAll(List.of("--rootfs", rootfs, pod.id));
+        run.addAll(SLEEP_FOREVER);
+        CommandResult started = containerd.ctrWithInput(new byte[0], BOOT_DEADLINE, run.toArray(String[]::new));
+        assertThat(started.exitCode()).as(started + "\n" + containerd.log()).isZero();
+        return pod;
     }
 
     CommandResult ctr(String... args) {

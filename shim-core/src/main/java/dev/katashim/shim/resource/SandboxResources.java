@@ -7,6 +7,7 @@ import dev.katashim.shim.resource.cgroup.SandboxCgroup;
 import dev.katashim.vmm.Hypervisor;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,7 +61,7 @@ public final class SandboxResources {
         if (export == Export.HOST_PATHS) {
             return new SandboxResources(SandboxCgroup.create(sandboxId, podCgroupsPath), new GuestShare.HostPaths(), null, null);
         }
-        Files.createDirectories(sharedDir);
+        makeSharedDir(sharedDir);
         SharedSubtree subtree = export == Export.BY_DAEMON ? SharedSubtree.make(sharedDir) : null;
         try {
             return new SandboxResources(SandboxCgroup.create(sandboxId, podCgroupsPath), new GuestShare.SharedDirectory(sharedDir),
@@ -70,6 +71,15 @@ public final class SandboxResources {
                 subtree.remove();
             }
             throw e;
+        }
+    }
+
+    private static void makeSharedDir(Path sharedDir) throws IOException {
+        try {
+            Files.createDirectories(sharedDir);
+        } catch (IOException e) {
+            throw new IOException("cannot make " + sharedDir + ", the directory shared with the guest: "
+                    + (e instanceof FileAlreadyExistsException ? "a file is in the way" : e.toString()), e);
         }
     }
 

@@ -25,7 +25,8 @@ import java.util.Optional;
 /**
  * Boots one sandbox, step by step: its configuration, directory, host resources, hypervisor, and
  * the agent's first answer. The sandbox is not created in the agent yet: a shim boots as soon as it
- * starts, before containerd's Create brings the details. When a step fails, nothing is left.
+ * starts, before containerd's Create brings the details. When a step fails, or the boot is
+ * interrupted (the shim is stopping), nothing is left.
  */
 final class SandboxBoot {
     private static final Logger log = LoggerFactory.getLogger(SandboxBoot.class);
@@ -48,12 +49,13 @@ final class SandboxBoot {
         }
         log.info("sandbox {}: configuration {}, hypervisor {}", sandboxId, kata.source(), hypervisor.kind());
         StartPhases phases = new StartPhases(metrics);
-        directory.create();
-        // scrapes are answered from now on: the shim's part and the start phases while the guest boots
-        SandboxMonitor monitor = SandboxMonitor.serve(sandboxId, metrics, directory, hypervisor, kata.runtime().metricsRefreshPeriod());
+        SandboxMonitor monitor = null;
         SandboxResources resources = null;
         GuestDiagnostics diagnostics = null;
         try {
+            directory.create();
+            // scrapes are answered from now on: the shim's part and the start phases while the guest boots
+            monitor = SandboxMonitor.serve(sandboxId, metrics, directory, hypervisor, kata.runtime().metricsRefreshPeriod());
             resources = SandboxResources.prepare(sandboxId, export(kata, hypervisor), directory.sharedDir(), podCgroupsPath);
             Optional<String> cgroup = resources.cgroup().path();
             if (cgroup.isPresent()) {
@@ -72,7 +74,11 @@ final class SandboxBoot {
             sandbox.watchedBy(monitor);
             return sandbox;
         } catch (IOException | RuntimeException | InterruptedException e) {
-            monitor.stopServing();
+            // a boot interrupted by the shim's shutdown still undoes every step: its commands (umount) must not see the interrupt
+            boolean interrupted = Thread.interrupted();
+            if (monitor != null) {
+                monitor.stopServing();
+            }
             hypervisor.stop(Duration.ofSeconds(2));
             // the console says why a guest never answered: kept, and named, before its directory goes
             IOException named = diagnostics != null && e instanceof IOException io ? diagnostics.bootFailed(io) : null;
@@ -83,6 +89,9 @@ final class SandboxBoot {
                 resources.release();
             }
             directory.delete();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             if (named != null) {
                 throw named;
             }

@@ -15,21 +15,53 @@ import java.util.concurrent.CompletionException;
  * The one sandbox a shim serves. containerd starts a shim just before it sends the Create for the
  * sandbox, so the shim begins booting at once ({@link #prestart}) and the VM's boot overlaps with
  * the shim's own start-up; the Create takes that sandbox over if it asks for the same one with the
- * same configuration, and otherwise the early boot is stopped and a new one booted.
+ * same configuration, and otherwise the early boot is stopped and a new one booted. A shim told to
+ * stop (its Shutdown, or SIGTERM) while a boot is under way interrupts it: the boot undoes its
+ * steps at once instead of waiting out the agent's dial timeout.
  */
 public final class ShimSandboxes implements Sandboxes {
     private static final Logger log = LoggerFactory.getLogger(ShimSandboxes.class);
 
     private final ShimConfig config;
     private final ShimMetrics metrics;
-    private volatile Prestarted prestarted;
-    private volatile AgentSandbox open;
+    /** The boot begun when the shim started, until a Create takes it over. */
+    private volatile Boot prestarted;
+    /** The boot whose sandbox the Create opens (the early one it took over, or its own): the sandbox this shim serves. */
+    private volatile Boot claimed;
 
-    /** A boot begun when the shim started, before containerd's Create asked for it. */
-    private record Prestarted(String id, Optional<Path> configPath, CompletableFuture<AgentSandbox> booting) {
-        /** Stops it once its boot is over, whatever the outcome. */
-        void abandon() {
-            booting.thenAccept(AgentSandbox::destroy).exceptionally(t -> null);
+    /** One sandbox's boot, on a thread of its own so that it can be interrupted; {@link #start} begins it. */
+    private record Boot(String id, Optional<Path> configPath, CompletableFuture<AgentSandbox> booting, Thread thread) {
+        static Boot of(String sandboxId, Optional<Path> configPath, Optional<String> podCgroupsPath, ShimConfig config,
+                       ShimMetrics metrics) {
+            CompletableFuture<AgentSandbox> booting = new CompletableFuture<>();
+            Thread thread = Thread.ofVirtual().name("boot-" + sandboxId).unstarted(() -> {
+                try {
+                    booting.complete(SandboxBoot.boot(sandboxId, configPath, podCgroupsPath, config, metrics));
+                } catch (Throwable e) {
+                    booting.completeExceptionally(e);
+                }
+            });
+            return new Boot(sandboxId, configPath, booting, thread);
+        }
+
+        Boot start() {
+            thread.start();
+            return this;
+        }
+
+        /** The booted sandbox, or the boot's own failure. */
+        AgentSandbox join() throws Exception {
+            try {
+                return booting.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
+        }
+
+        /** Interrupts a boot under way (it cleans up after itself) and destroys a sandbox it booted; completes once both are done. */
+        CompletableFuture<Void> abandon() {
+            thread.interrupt();
+            return booting.thenAccept(AgentSandbox::destroy).exceptionally(t -> null);
         }
     }
 
@@ -43,15 +75,9 @@ public final class ShimSandboxes implements Sandboxes {
      * was given; a CRI pod's VM goes into {@code podCgroupsPath}'s pod cgroup (see PodCgroupPath).
      */
     public void prestart(String sandboxId, Optional<Path> configPath, Optional<String> podCgroupsPath) {
-        CompletableFuture<AgentSandbox> booting = new CompletableFuture<>();
-        prestarted = new Prestarted(sandboxId, configPath, booting);
-        Thread.ofVirtual().name("boot-" + sandboxId).start(() -> {
-            try {
-                booting.complete(SandboxBoot.boot(sandboxId, configPath, podCgroupsPath, config, metrics));
-            } catch (Throwable e) {
-                booting.completeExceptionally(e);
-            }
-        });
+        Boot early = Boot.of(sandboxId, configPath, podCgroupsPath, config, metrics);
+        prestarted = early;
+        early.start();
     }
 
     @Override
@@ -63,37 +89,36 @@ public final class ShimSandboxes implements Sandboxes {
             sandbox.destroy();
             throw e;
         }
-        open = sandbox;
         return sandbox;
     }
 
     private AgentSandbox takeOrBoot(String sandboxId, Optional<Path> configPath, Optional<String> podCgroupsPath) throws Exception {
-        Prestarted early = prestarted;
+        Boot early = prestarted;
+        if (early != null && early.id().equals(sandboxId) && (configPath.isEmpty() || configPath.equals(early.configPath()))) {
+            claimed = early; // claimed before it stops being prestarted: a shutdown meanwhile sees it either way
+            prestarted = null;
+            return early.join();
+        }
+        Boot own = Boot.of(sandboxId, configPath, podCgroupsPath, config, metrics);
+        claimed = own; // before it starts: a shutdown finds every boot that runs
         prestarted = null;
         if (early != null) {
-            if (early.id().equals(sandboxId) && (configPath.isEmpty() || configPath.equals(early.configPath()))) {
-                try {
-                    return early.booting().join();
-                } catch (CompletionException e) {
-                    throw e.getCause() instanceof Exception cause ? cause : e;
-                }
-            }
             log.info("sandbox {}: Create asked for {} with {}; stopping the early boot", early.id(), sandboxId, configPath);
             early.abandon();
         }
-        return SandboxBoot.boot(sandboxId, configPath, podCgroupsPath, config, metrics);
+        return own.start().join();
     }
 
     @Override
     public void shutdown() {
-        Prestarted early = prestarted;
+        Boot early = prestarted;
         prestarted = null;
+        Boot current = claimed;
         if (early != null) {
-            early.booting().thenAccept(AgentSandbox::destroy).exceptionally(t -> null).join();
+            early.abandon().join();
         }
-        AgentSandbox current = open;
-        if (current != null) {
-            current.destroy();
+        if (current != null && current != early) {
+            current.abandon().join();
         }
     }
 }
