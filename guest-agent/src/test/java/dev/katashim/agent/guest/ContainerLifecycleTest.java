@@ -2,17 +2,20 @@ package dev.katashim.agent.guest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Empty;
 import dev.katashim.agent.guest.support.AgentFixture;
 import dev.katashim.agent.guest.support.Specs;
 import dev.katashim.protocols.kata.agent.Box;
-import dev.katashim.protocols.kata.agent.CloseStdinRequest;
 import dev.katashim.protocols.kata.agent.CgroupStats;
+import dev.katashim.protocols.kata.agent.CloseStdinRequest;
 import dev.katashim.protocols.kata.agent.GetOOMEventRequest;
+import dev.katashim.protocols.kata.agent.Hook;
+import dev.katashim.protocols.kata.agent.Hooks;
 import dev.katashim.protocols.kata.agent.LinuxMemory;
-import dev.katashim.protocols.kata.agent.ListProcessesRequest;
-import dev.katashim.protocols.kata.agent.ListProcessesResponse;
 import dev.katashim.protocols.kata.agent.LinuxPids;
 import dev.katashim.protocols.kata.agent.LinuxResources;
+import dev.katashim.protocols.kata.agent.ListProcessesRequest;
+import dev.katashim.protocols.kata.agent.ListProcessesResponse;
 import dev.katashim.protocols.kata.agent.OOMEvent;
 import dev.katashim.protocols.kata.agent.PauseContainerRequest;
 import dev.katashim.protocols.kata.agent.Process;
@@ -20,11 +23,14 @@ import dev.katashim.protocols.kata.agent.RemoveContainerRequest;
 import dev.katashim.protocols.kata.agent.ResumeContainerRequest;
 import dev.katashim.protocols.kata.agent.SignalProcessRequest;
 import dev.katashim.protocols.kata.agent.Spec;
+import dev.katashim.protocols.kata.agent.StartContainerRequest;
 import dev.katashim.protocols.kata.agent.StatsContainerRequest;
 import dev.katashim.protocols.kata.agent.StatsContainerResponse;
 import dev.katashim.protocols.kata.agent.TtyWinResizeRequest;
 import dev.katashim.protocols.kata.agent.UpdateContainerRequest;
 import dev.katashim.ttrpc.client.CallOptions;
+import dev.katashim.ttrpc.status.StatusCode;
+import dev.katashim.ttrpc.status.TtrpcException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,16 +38,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** Containers run by the agent with the host's runc, driven through the agent API as a shim drives it. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ContainerLifecycleTest {
+    /** A start's caller deadline in the slow-start test: the agent keeps back 2 s of it (a tenth, at least 1 s) to clean up and answer. */
+    private static final Duration CALLER_DEADLINE = Duration.ofSeconds(20);
+    /** How long a SIGKILLed process may take to be gone (a zombie has no command line), on a loaded machine. */
+    private static final Duration KILL_DEADLINE = Duration.ofSeconds(10);
     private static AgentFixture agent;
 
     @BeforeAll
@@ -235,5 +247,36 @@ class ContainerLifecycleTest {
         JsonNode pids = new ObjectMapper().readTree(p.getInputStream());
         assertThat(p.waitFor()).isZero();
         return java.util.stream.StreamSupport.stream(pids.spliterator(), false).map(JsonNode::asText).toList();
+    }
+
+    @Test
+    void aStartSlowerThanTheCallersDeadlineFailsWithTheAgentsReasonAndKillsWhatRuncStarted() throws Exception {
+        Path marker = agent.dir.resolve("hook-ran");
+        Hook hang = Hook.newBuilder().setPath("/bin/sh")
+                .addArgs("sh").addArgs("-c").addArgs("touch " + marker + "; exec sleep 600").build();
+        agent.create("slow", Specs.busybox(agent.rootfs, "true")
+                .setHooks(Hooks.newBuilder().addCreateRuntime(hang)).build());
+
+        TtrpcException e = catchThrowableOfType(TtrpcException.class, () -> agent.client.blockingCall(AgentFixture.SERVICE,
+                "StartContainer", StartContainerRequest.newBuilder().setContainerId("slow").build(), Empty.parser(),
+                CallOptions.timeout(CALLER_DEADLINE)));
+
+        assertThat(marker).as("runc ran the hook").exists();
+        assertThat(e).as("StartContainer must fail").isNotNull();
+        assertThat(e.code()).as("the agent's answer, not the caller's deadline: %s", e.getMessage()).isEqualTo(StatusCode.INTERNAL);
+        assertThat(e.getMessage()).containsPattern("did not start within 1[78]\\.\\d s").contains("create_container_timeout");
+        long deadline = System.nanoTime() + KILL_DEADLINE.toNanos();
+        while (hookProcesses(marker) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(hookProcesses(marker)).as("the hung hook is killed with runc").isZero();
+        agent.assertServing();
+    }
+
+    /** Live processes whose command line names the marker: the hook's shell or its sleep. */
+    private static long hookProcesses(Path marker) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(line -> line.contains(marker.toString())).orElse(false))
+                .count();
     }
 }

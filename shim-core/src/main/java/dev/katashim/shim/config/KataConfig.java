@@ -17,10 +17,6 @@ public record KataConfig(Path source, HypervisorSettings hypervisor, Agent agent
      */
     public record Agent(Duration dialTimeout, boolean debug, Duration createContainerTimeout) {
         public static final Duration DEFAULT_CREATE_CONTAINER_TIMEOUT = Duration.ofSeconds(60);
-
-        public Agent(Duration dialTimeout, boolean debug) {
-            this(dialTimeout, debug, DEFAULT_CREATE_CONTAINER_TIMEOUT);
-        }
     }
 
     /**

@@ -48,7 +48,7 @@ class KataConfigLoaderTest {
         assertThat(config.hypervisor()).isEqualTo(new HypervisorSettings.Qemu(Path.of("/usr/bin/qemu-system-x86_64"),
                 Path.of("/opt/kata/vmlinuz"), Path.of("/opt/kata/initramfs.img"), null, "q35", 2, 1024,
                 HypervisorSettings.SharedFs.VIRTIO_9P, List.of("quiet", "agent.debug=1"), true, "auto", true));
-        assertThat(config.agent()).isEqualTo(new KataConfig.Agent(Duration.ofSeconds(30), true));
+        assertThat(config.agent()).isEqualTo(new KataConfig.Agent(Duration.ofSeconds(30), true, KataConfig.Agent.DEFAULT_CREATE_CONTAINER_TIMEOUT));
         assertThat(config.runtime()).isEqualTo(new KataConfig.Runtime(true, true));
     }
 

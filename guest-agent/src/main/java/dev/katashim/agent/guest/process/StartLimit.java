@@ -38,7 +38,8 @@ public record StartLimit(Duration length, long deadlineNanoTime, String origin) 
         }
         Duration remaining = Duration.ofNanos(call.deadlineNanoTime() - System.nanoTime());
         Duration margin = clamp(remaining.dividedBy(10), LEAST_MARGIN, MOST_MARGIN);
-        return of(clamp(remaining.minus(margin), SHORTEST, remaining.isNegative() ? SHORTEST : remaining),
+        Duration left = remaining.minus(margin);
+        return of(left.compareTo(SHORTEST) < 0 ? SHORTEST : left,
                 "the caller's deadline less " + seconds(margin) + "; the shim's create_container_timeout sets it");
     }
 
