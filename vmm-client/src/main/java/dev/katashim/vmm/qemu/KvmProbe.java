@@ -12,15 +12,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Tells whether a QEMU launched with KVM really runs its guest. QEMU can accept {@code -accel kvm},
- * answer on QMP, and only then fail: on a nested, paravirtual KVM it aborts when it loads the
- * vCPU's MSRs ("failed to set MSR 0x10a", an assertion, SIGABRT) just before the first guest
- * instruction. So the probe waits for proof the vCPUs entered the guest: KVM's own vCPU
- * statistic {@code exits} ({@code query-stats}) above zero, with QEMU still alive and running.
- * Where {@code query-stats} is missing (QEMU before 7.1), QEMU still alive and running after the
- * whole window counts as success.
+ * answer on QMP, and only then fail. Two ways were seen on nested, paravirtual KVM hosts: QEMU
+ * aborts when it loads the vCPU's MSRs ("failed to set MSR 0x10a", SIGABRT) before the first
+ * guest instruction; or the firmware and the kernel's real-mode setup run (so KVM counts exits),
+ * then KVM fails to emulate an instruction at the switch to protected mode and the guest spins
+ * there for ever, QEMU running, the console silent. So the probe asks KVM's own vCPU statistics
+ * ({@code query-stats}) for proof that the guest got somewhere: every vCPU has exited
+ * ({@code exits}) and halted ({@code halt_exits}: a kernel's idle loop, or firmware waiting), and
+ * none has failed an emulation ({@code insn_emulation_fail}). Where {@code query-stats} is missing
+ * (QEMU before 7.1), QEMU still alive and running after the whole window counts as success.
  */
 final class KvmProbe {
-    static final Duration DEFAULT_WINDOW = Duration.ofSeconds(3);
+    /**
+     * How long a guest has to show it runs: a kernel idles within a second of its start under KVM;
+     * generous for a loaded host, where a wrong "no" would send every sandbox of this host to TCG.
+     */
+    static final Duration DEFAULT_WINDOW = Duration.ofSeconds(10);
 
     private KvmProbe() {
     }
@@ -29,6 +36,7 @@ final class KvmProbe {
     static Optional<String> failure(RunningQemu qemu, Duration window) throws InterruptedException {
         long deadline = System.nanoTime() + window.toNanos();
         boolean statsAvailable = true;
+        Verdict last = new Verdict.Undecided("the VM never ran");
         while (true) {
             if (!qemu.process().isAlive()) {
                 return Optional.of(exitedReason(qemu));
@@ -39,10 +47,11 @@ final class KvmProbe {
                     return Optional.of("the VM went to state '" + status.status() + "' under KVM");
                 }
                 if (statsAvailable && status.running()) {
-                    List<VcpuStats> stats = qemu.qmp().queryVcpuStats();
-                    boolean entered = !stats.isEmpty() && stats.stream()
-                            .allMatch(s -> s.counters().getOrDefault("exits", 0L) > 0);
-                    if (entered && qemu.process().isAlive()) {
+                    last = verdict(qemu.qmp().queryVcpuStats());
+                    if (last instanceof Verdict.Fails fails) {
+                        return Optional.of(fails.reason());
+                    }
+                    if (last instanceof Verdict.Runs && qemu.process().isAlive()) {
                         return Optional.empty();
                     }
                 }
@@ -58,11 +67,51 @@ final class KvmProbe {
             }
             if (System.nanoTime() >= deadline) {
                 return statsAvailable
-                        ? Optional.of("the vCPUs did not enter the guest within " + window.toMillis() + " ms (KVM exits stayed 0)")
+                        ? Optional.of("the guest did not get going within " + window.toMillis() + " ms: "
+                                + last.reason())
                         : Optional.empty();
             }
             qemu.process().waitFor(20, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** What KVM's vCPU counters say of the guest so far. */
+    sealed interface Verdict {
+        String reason();
+
+        /** Every vCPU entered the guest and halted, none failed an emulation. */
+        record Runs(String reason) implements Verdict {
+        }
+
+        /** A vCPU failed an emulation: the guest is stuck and will stay so. */
+        record Fails(String reason) implements Verdict {
+        }
+
+        /** No proof either way yet. */
+        record Undecided(String reason) implements Verdict {
+        }
+    }
+
+    static Verdict verdict(List<VcpuStats> vcpus) {
+        if (vcpus.isEmpty()) {
+            return new Verdict.Undecided("QEMU reports no vCPU statistics");
+        }
+        for (VcpuStats vcpu : vcpus) {
+            long failed = vcpu.counters().getOrDefault("insn_emulation_fail", 0L);
+            if (failed > 0) {
+                return new Verdict.Fails("KVM failed to emulate the guest's instructions (insn_emulation_fail " + failed
+                        + " on " + vcpu.qomPath() + "): the guest is stuck");
+            }
+        }
+        for (VcpuStats vcpu : vcpus) {
+            if (vcpu.counters().getOrDefault("exits", 0L) == 0) {
+                return new Verdict.Undecided("the vCPUs have not entered the guest (KVM exits 0 on " + vcpu.qomPath() + ")");
+            }
+            if (vcpu.counters().getOrDefault("halt_exits", 0L) == 0) {
+                return new Verdict.Undecided("the vCPUs run but have never halted (KVM halt_exits 0 on " + vcpu.qomPath() + ")");
+            }
+        }
+        return new Verdict.Runs("every vCPU entered the guest and halted");
     }
 
     private static String exitedReason(RunningQemu qemu) {
