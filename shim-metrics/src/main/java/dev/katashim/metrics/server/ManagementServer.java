@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeoutException;
@@ -30,7 +31,8 @@ import java.util.function.Supplier;
  *   <li>404 for any other path, 405 (with {@code Allow: GET}) for another method.</li>
  * </ul>
  * One answer per format is rendered at a time, shared by the scrapes that arrive meanwhile
- * ({@link SharedRendering}: a storm of scrapes costs the shim at most a quarter of a CPU); at most
+ * ({@link SharedRendering}: a storm of scrapes costs the shim at most a tenth of a CPU for
+ * rendering, and a few answers sent per rendering); at most
  * {@code maxConcurrentScrapes} are answered at once (more: 503 at once), each waits up to
  * {@code scrapeQueueTimeout} for its rendering (then 503). After {@link #close()} begins, requests get 503; the
  * scrapes already running finish (they never wait for the agent, whose part is fetched in the background).
@@ -106,8 +108,13 @@ public final class ManagementServer implements AutoCloseable {
                 }
                 try {
                     ExpositionFormat format = ExpositionFormat.negotiate(request.accept());
-                    byte[] body = renderings.get(format).request().get(options.scrapeQueueTimeout().toNanos(), TimeUnit.NANOSECONDS);
-                    return new HttpAnswer(200, format.contentType(), body, null);
+                    CompletableFuture<byte[]> rendered = renderings.get(format).request();
+                    try {
+                        byte[] body = rendered.get(options.scrapeQueueTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                        return new HttpAnswer(200, format.contentType(), body, null);
+                    } finally {
+                        rendered.cancel(false); // leaves the queue when it gave up (or the connection went)
+                    }
                 } catch (TimeoutException e) {
                     return HttpAnswer.text(503, "no answer rendered within " + options.scrapeQueueTimeout().toMillis() + " ms; try again\n");
                 } catch (ExecutionException e) {

@@ -1,5 +1,8 @@
 package dev.katashim.metrics.server;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -8,38 +11,57 @@ import java.util.concurrent.TimeUnit;
  * One {@code /metrics} answer rendered at a time, shared by the scrapes that wait for it, so that a
  * scrape storm cannot take the shim's CPU from its pod. A scrape that finds nothing being rendered
  * gets a rendering of its own, at once: a lone scraper never waits and never gets an old answer.
- * Scrapes that arrive while one is being rendered wait for the next, which starts after it and so
- * holds nothing older than their request; they all get that one. When a rendering had scrapes
- * waiting behind it (a storm, or many scrapers at once), the next one starts only after a pause
- * of {@link #PAUSE_FACTOR} times its duration: rendering then takes at most a quarter of one CPU,
- * however many clients ask.
+ * Scrapes that arrive while one is being rendered queue for a later one, which starts after they
+ * came and so holds nothing older than their request; up to {@link #DEFAULT_BATCH} of them, in
+ * the order they came, share each. When a rendering had scrapes waiting behind it (a storm, or
+ * many scrapers at once), the next one starts only after a pause of {@link #PAUSE_FACTOR} times
+ * its duration. So a storm costs at most a tenth of one CPU for rendering, and sends at most a
+ * batch of answers per ten renderings' time however many clients ask: sending a 100 KiB answer
+ * to each of 100 clients every cycle took more of the host than the rendering did.
  */
 final class SharedRendering {
-    /** After a contended rendering of d, the next one waits 3 d: at most a quarter of a CPU on rendering. */
-    static final int PAUSE_FACTOR = 3;
+    /**
+     * After a contended rendering of d, the next one waits 9 d: at most a tenth of a CPU on
+     * rendering. (At 3 d, a storm on a VM sandbox cost the shim a third of a core, taken from the
+     * guest on a busy 2-core host, and the agent's answers slowed by 2.2 times.)
+     */
+    static final int PAUSE_FACTOR = 9;
+    /** How many queued scrapes share one rendering: more than a node has scrapers of one sandbox. */
+    static final int DEFAULT_BATCH = 8;
 
     private final Callable<byte[]> render;
-    private CompletableFuture<byte[]> rendering;
-    private CompletableFuture<byte[]> next;
+    private final int batch;
+    private final ArrayDeque<CompletableFuture<byte[]>> queued = new ArrayDeque<>();
+    private boolean rendering;
 
     SharedRendering(Callable<byte[]> render) {
+        this(render, DEFAULT_BATCH);
+    }
+
+    SharedRendering(Callable<byte[]> render, int batch) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("a rendering is shared by at least one scrape, not " + batch);
+        }
         this.render = render;
+        this.batch = batch;
     }
 
-    /** The answer for a scrape arriving now: a rendering of its own if none runs, else a share of the next one. */
+    /**
+     * The answer for a scrape arriving now: a rendering of its own if none runs, else its share of
+     * a later one. A scrape that gives up cancels its future and leaves the queue.
+     */
     synchronized CompletableFuture<byte[]> request() {
-        if (rendering == null) {
-            rendering = new CompletableFuture<>();
-            start(rendering, 0);
-            return rendering;
+        CompletableFuture<byte[]> answer = new CompletableFuture<>();
+        if (rendering) {
+            queued.add(answer);
+        } else {
+            rendering = true;
+            start(List.of(answer), 0);
         }
-        if (next == null) {
-            next = new CompletableFuture<>();
-        }
-        return next;
+        return answer;
     }
 
-    private void start(CompletableFuture<byte[]> into, long pauseNanos) {
+    private void start(List<CompletableFuture<byte[]>> into, long pauseNanos) {
         Thread.ofVirtual().name("metrics-render").start(() -> {
             long started;
             try {
@@ -47,9 +69,10 @@ final class SharedRendering {
                     TimeUnit.NANOSECONDS.sleep(pauseNanos);
                 }
                 started = System.nanoTime();
-                into.complete(render.call());
+                byte[] body = render.call();
+                into.forEach(f -> f.complete(body));
             } catch (Throwable e) {
-                into.completeExceptionally(e);
+                into.forEach(f -> f.completeExceptionally(e));
                 started = System.nanoTime();
             }
             finished(System.nanoTime() - started);
@@ -57,12 +80,15 @@ final class SharedRendering {
     }
 
     private synchronized void finished(long tookNanos) {
-        if (next == null) {
-            rendering = null;
+        queued.removeIf(CompletableFuture::isDone); // gave up waiting
+        if (queued.isEmpty()) {
+            rendering = false;
             return;
         }
-        rendering = next;
-        next = null;
-        start(rendering, tookNanos * PAUSE_FACTOR);
+        List<CompletableFuture<byte[]>> next = new ArrayList<>(batch);
+        while (next.size() < batch && !queued.isEmpty()) {
+            next.add(queued.poll());
+        }
+        start(next, tookNanos * PAUSE_FACTOR);
     }
 }

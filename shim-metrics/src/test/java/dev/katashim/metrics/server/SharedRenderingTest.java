@@ -24,7 +24,7 @@ class SharedRenderingTest {
     }
 
     @Test
-    void scrapesArrivingDuringARenderingShareTheNextOneWhichStartsAfterThem() throws Exception {
+    void scrapesArrivingDuringARenderingShareLaterOnesThatStartAfterThemABatchEach() throws Exception {
         AtomicInteger renders = new AtomicInteger();
         CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
@@ -35,7 +35,7 @@ class SharedRenderingTest {
                 releaseFirst.await();
             }
             return Integer.toString(n).getBytes(StandardCharsets.UTF_8);
-        });
+        }, 8);
         CompletableFuture<byte[]> first = shared.request();
         assertThat(firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
         List<CompletableFuture<byte[]>> storm = new ArrayList<>();
@@ -44,10 +44,31 @@ class SharedRenderingTest {
         }
         releaseFirst.countDown();
         assertThat(new String(first.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("1");
-        for (CompletableFuture<byte[]> f : storm) {
-            // not the rendering that was running when they came: the next, one for all fifty
-            assertThat(new String(f.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("2");
+        for (int i = 0; i < storm.size(); i++) {
+            // not the rendering that was running when they came: a later one, shared by eight, in the order they came
+            assertThat(new String(storm.get(i).get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo(Integer.toString(2 + i / 8));
         }
+        assertThat(renders.get()).isEqualTo(1 + 7);
+    }
+
+    @Test
+    void aScrapeThatGaveUpLeavesTheQueue() throws Exception {
+        AtomicInteger renders = new AtomicInteger();
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        SharedRendering shared = new SharedRendering(() -> {
+            if (renders.incrementAndGet() == 1) {
+                releaseFirst.await();
+            }
+            return Integer.toString(renders.get()).getBytes(StandardCharsets.UTF_8);
+        }, 1);
+        CompletableFuture<byte[]> first = shared.request();
+        CompletableFuture<byte[]> gaveUp = shared.request();
+        CompletableFuture<byte[]> stayed = shared.request();
+        gaveUp.cancel(false);
+        releaseFirst.countDown();
+        assertThat(new String(first.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("1");
+        // the batch of one went to the scrape still waiting, not to the one that left
+        assertThat(new String(stayed.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("2");
         assertThat(renders.get()).isEqualTo(2);
     }
 
