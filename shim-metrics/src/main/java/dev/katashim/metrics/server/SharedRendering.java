@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
  * the order they came, share each. When a rendering had scrapes waiting behind it (a storm, or
  * many scrapers at once), the next one starts only after a pause of {@link #PAUSE_FACTOR} times
  * its duration. So a storm costs at most a tenth of one CPU for rendering, and sends at most a
- * batch of answers per ten renderings' time however many clients ask: sending a 100 KiB answer
- * to each of 100 clients every cycle took more of the host than the rendering did.
+ * batch of answers per ten renderings' time however many clients ask. (Every waiting scrape
+ * served from each rendering, at a pause of 3 d, meant 500-1,350 answers a second to a storm of
+ * 100 clients on a VM sandbox.)
  */
 final class SharedRendering {
     /**
