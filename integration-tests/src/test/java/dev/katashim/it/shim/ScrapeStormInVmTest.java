@@ -20,10 +20,9 @@ import static org.awaitility.Awaitility.await;
  * to back for 10 s while a Task API client, as containerd would, keeps calling State and Stats (the
  * one answered by the shim, the other by the guest's agent) for a running container. The storm
  * leaves the pod alone: the container's heartbeat goes on, every scrape is answered (200, or 503
- * when the queue is full), and State's median stays within twice its idle median (Stats' ratio is
- * printed: under a CPU hog it has reached 2.28x),
- * measured on the same machine just before and just after (the slower of the two: a loaded
- * machine drifts). The storm's clients cost little themselves ({@link ScrapeStorm}): what it
+ * when the queue is full), and State's median stays within twice that of the windows just before
+ * and just after (the slower of the two: a loaded machine drifts). Stats' ratio is printed, not
+ * asserted: under a CPU hog it has reached 2.28x. The storm's clients cost little themselves ({@link ScrapeStorm}): what it
  * costs the pod is the shim's doing, and the shim's CPU in the storm is printed.
  */
 class ScrapeStormInVmTest {
@@ -37,7 +36,7 @@ class ScrapeStormInVmTest {
     private static final double MAX_SLOWDOWN = 2.0;
 
     @Test
-    void aHundredClientsScrapingForTenSecondsLeaveThePodRunningAndItsRpcsWithinTwiceTheirIdleLatency(@TempDir Path dir) throws Exception {
+    void aHundredClientsScrapingForTenSecondsLeaveThePodRunningAndStateWithinTwiceItsIdleLatency(@TempDir Path dir) throws Exception {
         try (VmPod vm = VmPod.start(dir)) {
             String beater = vm.containerd.uniqueId("beat");
             // the rootfs is shared into the guest: the heartbeat written there is readable on the host

@@ -84,7 +84,6 @@ class ScrapeStormTest {
         }
     }
 
-
     /** Runs {@code echo} in the pod; its wall time in nanoseconds. */
     private static long timedExec(PrivateContainerd containerd, String id) {
         long start = System.nanoTime();
