@@ -88,8 +88,7 @@ final class RpcTimes {
                 before.stats().p50Micros(), after.stats().p50Micros()).isLessThanOrEqualTo(factor * stats);
     }
 
-    /** The same for State alone. */
-    void assertStateMedianWithin(double factor, RpcTimes before, RpcTimes after) {
+    private void assertStateMedianWithin(double factor, RpcTimes before, RpcTimes after) {
         double state = Math.max(before.state().p50Micros(), after.state().p50Micros());
         assertThat(state().p50Micros()).as("State's median, against %.0f us before and %.0f us after",
                 before.state().p50Micros(), after.state().p50Micros()).isLessThanOrEqualTo(factor * state);

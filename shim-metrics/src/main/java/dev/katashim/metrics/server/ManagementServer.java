@@ -32,7 +32,7 @@ import java.util.function.Supplier;
  * </ul>
  * One answer per format is rendered at a time, shared by the scrapes that arrive meanwhile
  * ({@link SharedRendering}: a storm of scrapes costs the shim at most a tenth of a CPU for
- * rendering, and a few answers sent per rendering); at most
+ * rendering, and at most eight answers sent per rendering, five renderings a second); at most
  * {@code maxConcurrentScrapes} are answered at once (more: 503 at once), each waits up to
  * {@code scrapeQueueTimeout} for its rendering (then 503). After {@link #close()} begins, requests get 503; the
  * scrapes already running finish (they never wait for the agent, whose part is fetched in the background).

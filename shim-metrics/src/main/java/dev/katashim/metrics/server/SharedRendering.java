@@ -15,10 +15,11 @@ import java.util.concurrent.TimeUnit;
  * came and so holds nothing older than their request; up to {@link #DEFAULT_BATCH} of them, in
  * the order they came, share each. When a rendering had scrapes waiting behind it (a storm, or
  * many scrapers at once), the next one starts only after a pause of {@link #PAUSE_FACTOR} times
- * its duration. So a storm costs at most a tenth of one CPU for rendering, and sends at most a
- * batch of answers per ten renderings' time however many clients ask. (Every waiting scrape
- * served from each rendering, at a pause of 3 d, meant 500-1,350 answers a second to a storm of
- * 100 clients on a VM sandbox.)
+ * its duration, and no sooner than {@link #MIN_CONTENDED_INTERVAL_NANOS} after it began. So a storm
+ * costs at most a tenth of one CPU for rendering, and gets at most a batch of answers per ten
+ * renderings' time and per interval however many clients ask. (Every waiting scrape served from
+ * each rendering, at a pause of 3 d, meant 500-1,350 answers a second to a storm of 100 clients on
+ * a VM sandbox.)
  */
 final class SharedRendering {
     /**
@@ -27,6 +28,14 @@ final class SharedRendering {
      * guest on a busy 2-core host, and the agent's answers slowed by 2.2 times.)
      */
     static final int PAUSE_FACTOR = 9;
+    /**
+     * Contended renderings start at least this far apart, however fast one is: a storm gets at most
+     * five renderings, forty answers, a second. With the pause alone, a storm of 100 clients on a
+     * VM sandbox got 95 answers a second, and under a 2-core CPU hog the guest agent's Stats slowed
+     * 2.2 times (the shim's CPU is taken from QEMU there); with the interval, 43 a second and no
+     * slowdown.
+     */
+    static final long MIN_CONTENDED_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** How many queued scrapes share one rendering: more than a node has scrapers of one sandbox. */
     static final int DEFAULT_BATCH = 8;
 
@@ -90,6 +99,6 @@ final class SharedRendering {
         while (next.size() < batch && !queued.isEmpty()) {
             next.add(queued.poll());
         }
-        start(next, tookNanos * PAUSE_FACTOR);
+        start(next, Math.max(tookNanos * PAUSE_FACTOR, MIN_CONTENDED_INTERVAL_NANOS - tookNanos));
     }
 }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,6 +50,35 @@ class SharedRenderingTest {
             assertThat(new String(storm.get(i).get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo(Integer.toString(2 + i / 8));
         }
         assertThat(renders.get()).isEqualTo(1 + 7);
+    }
+
+    @Test
+    void contendedRenderingsStartAtLeastTheMinimumIntervalApart() throws Exception {
+        List<Long> starts = new CopyOnWriteArrayList<>();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        SharedRendering shared = new SharedRendering(() -> {
+            starts.add(System.nanoTime());
+            if (starts.size() == 1) {
+                firstStarted.countDown();
+                releaseFirst.await();
+            }
+            return "fast".getBytes(StandardCharsets.UTF_8);
+        }, 1);
+        CompletableFuture<byte[]> first = shared.request();
+        assertThat(firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        List<CompletableFuture<byte[]>> queued = List.of(shared.request(), shared.request(), shared.request());
+        releaseFirst.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        for (CompletableFuture<byte[]> scrape : queued) {
+            scrape.get(10, TimeUnit.SECONDS);
+        }
+        // a fast rendering's pause alone would be nothing: the interval holds them apart (a lower bound, safe under load)
+        for (int i = 2; i < starts.size(); i++) {
+            assertThat(starts.get(i) - starts.get(i - 1)).as("start of rendering %d after the one before", i + 1)
+                    .isGreaterThanOrEqualTo(SharedRendering.MIN_CONTENDED_INTERVAL_NANOS);
+        }
+        assertThat(starts).hasSize(4);
     }
 
     @Test
