@@ -82,15 +82,13 @@ final class RpcTimes {
      * what ran in this window shows against both of its neighbours.
      */
     void assertMediansWithin(double factor, RpcTimes before, RpcTimes after) {
-        assertStateMedianWithin(factor, before, after);
-        double stats = Math.max(before.stats().p50Micros(), after.stats().p50Micros());
-        assertThat(stats().p50Micros()).as("Stats' median, against %.0f us before and %.0f us after",
-                before.stats().p50Micros(), after.stats().p50Micros()).isLessThanOrEqualTo(factor * stats);
+        assertMedianWithin("State", factor, before.state(), state(), after.state());
+        assertMedianWithin("Stats", factor, before.stats(), stats(), after.stats());
     }
 
-    private void assertStateMedianWithin(double factor, RpcTimes before, RpcTimes after) {
-        double state = Math.max(before.state().p50Micros(), after.state().p50Micros());
-        assertThat(state().p50Micros()).as("State's median, against %.0f us before and %.0f us after",
-                before.state().p50Micros(), after.state().p50Micros()).isLessThanOrEqualTo(factor * state);
+    private static void assertMedianWithin(String rpc, double factor, LatencyStats before, LatencyStats now, LatencyStats after) {
+        double slower = Math.max(before.p50Micros(), after.p50Micros());
+        assertThat(now.p50Micros()).as("%s' median, against %.0f us before and %.0f us after",
+                rpc, before.p50Micros(), after.p50Micros()).isLessThanOrEqualTo(factor * slower);
     }
 }
