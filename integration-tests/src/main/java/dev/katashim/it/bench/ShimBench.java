@@ -8,6 +8,7 @@ import dev.katashim.it.support.BusyboxRootfs;
 import dev.katashim.it.support.CommandResult;
 import dev.katashim.it.support.ExternalCommand;
 import dev.katashim.it.support.PrivateContainerd;
+import dev.katashim.it.support.Processes;
 import dev.katashim.it.support.TempDirs;
 import dev.katashim.protocols.containerd.task.v2.ConnectRequest;
 import dev.katashim.protocols.containerd.task.v2.ConnectResponse;
@@ -84,7 +85,7 @@ public final class ShimBench {
             }
         }
         Thread.sleep(3000); // idle: let start-up garbage settle
-        long ours = pidOf(c -> c.contains("ShimMain") && c.contains("-id " + kataId));
+        long ours = Processes.shimServing(kataId).pid();
         long agent = pidOf(c -> c.contains("GuestAgentMain") && c.contains("/" + kataId + "/"));
         long theirs = pidOf(c -> c.contains("containerd-shim-runc-v2") && c.contains("-id " + runcId));
         ProcessMemory o = ProcessMemory.of(ours);

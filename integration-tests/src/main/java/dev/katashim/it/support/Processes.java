@@ -30,6 +30,22 @@ public final class Processes {
                 .toList();
     }
 
+    /**
+     * The shim processes serving sandbox {@code id}: our launcher runs the JVM as {@code ShimMain -id <id>}.
+     * A list, so that a test can also check there is exactly one, or none.
+     */
+    public static List<ProcessHandle> shimsServing(String id) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("ShimMain") && c.contains("-id " + id)).orElse(false))
+                .toList();
+    }
+
+    /** The one shim process serving sandbox {@code id}; an AssertionError naming the sandbox when there is none. */
+    public static ProcessHandle shimServing(String id) {
+        return shimsServing(id).stream().findFirst()
+                .orElseThrow(() -> new AssertionError("no shim process (ShimMain -id " + id + ") is running"));
+    }
+
     /** SIGKILLs a process and all its descendants, snapshotting the tree first so nobody gets reparented away. */
     public static void killTree(ProcessHandle root) {
         Set<ProcessHandle> victims = new LinkedHashSet<>();

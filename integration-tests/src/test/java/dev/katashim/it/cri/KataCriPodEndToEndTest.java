@@ -19,6 +19,7 @@ import dev.katashim.cri.v1.PodSandboxStats;
 import dev.katashim.cri.v1.PodSandboxStatsFilter;
 import dev.katashim.cri.v1.PodSandboxStatusResponse;
 import dev.katashim.it.shim.KataConfigs;
+import dev.katashim.it.support.Processes;
 import dev.katashim.metrics.monitor.KataMonitor;
 import dev.katashim.metrics.monitor.SandboxRoot;
 import dev.katashim.metrics.support.StrictPrometheusText;
@@ -197,9 +198,9 @@ class KataCriPodEndToEndTest {
         String sidecar = startContainer(CriNode.container("sidecar", "/bin/sh", "-c", "while :; do sleep 1; done").build());
         String bootId = "cat /proc/sys/kernel/random/boot_id";
         assertThat(sh(sidecar, bootId)).isEqualTo(sh(app, bootId));
-        assertThat(processesNaming("-id " + pod, "ShimMain")).hasSize(1);
+        assertThat(Processes.shimsServing(pod)).hasSize(1);
         assertThat(processesNaming(pod, "qemu-system")).hasSize(1);
-        assertThat(processesNaming("-id " + sidecar, "ShimMain")).isEmpty();
+        assertThat(Processes.shimsServing(sidecar)).isEmpty();
         removeContainer(sidecar);
     }
 
@@ -390,7 +391,7 @@ class KataCriPodEndToEndTest {
         String recorded = Files.readString(node.sandboxRoot().resolve(orphan).resolve("host-cgroup")).strip();
         assertThat(recorded).isEqualTo(config.getLinux().getCgroupParent() + "/kata_" + orphan);
         assertThat(Path.of("/sys/fs/cgroup/memory" + recorded)).isDirectory();
-        processesNaming("-id " + orphan, "ShimMain").getFirst().destroyForcibly();
+        Processes.shimsServing(orphan).getFirst().destroyForcibly();
         // containerd runs the shim's delete for each of the pod's tasks; the pod is then down
         await().atMost(GUEST_DEADLINE).untilAsserted(() -> {
             assertThat(cri.podSandboxStatus(orphan).getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_NOTREADY);

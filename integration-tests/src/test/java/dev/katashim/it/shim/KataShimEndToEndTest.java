@@ -3,6 +3,7 @@ package dev.katashim.it.shim;
 import dev.katashim.it.support.BusyboxRootfs;
 import dev.katashim.it.support.CommandResult;
 import dev.katashim.it.support.PrivateContainerd;
+import dev.katashim.it.support.Processes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -139,21 +140,12 @@ class KataShimEndToEndTest {
         String id = containerd.uniqueId("t6");
         assertThat(containerd.ctr("run", "-d", "--runtime", RUNTIME, "--rootfs", rootfs.path().toString(), id,
                 "/bin/sleep", "300").exitCode()).isZero();
-        long shimPid = shimPid(id);
+        long shimPid = Processes.shimServing(id).pid();
         ProcessHandle.of(shimPid).orElseThrow().destroyForcibly();
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(shimPid).map(p -> !p.isAlive()).orElse(true));
         CommandResult rm = containerd.ctr("task", "rm", "-f", id);
         assertThat(containerd.ctr("c", "rm", id).exitCode()).as(rm + " / " + containerd.log()).isZero();
         assertNothingLeftFor(id);
-    }
-
-    /** The serving shim's pid, from containerd's view of the task (Connect's shim pid is not exposed by ctr). */
-    private static long shimPid(String id) throws Exception {
-        Path socketAddress = containerd.state().resolve("io.containerd.runtime.v2.task").resolve(containerd.namespace()).resolve(id);
-        return ProcessHandle.allProcesses()
-                .filter(p -> p.info().commandLine().map(c -> c.contains("ShimMain") && c.contains("-id " + id)).orElse(false))
-                .mapToLong(ProcessHandle::pid).findFirst()
-                .orElseThrow(() -> new AssertionError("no shim process for " + id + " (bundle " + socketAddress + ")"));
     }
 
     private static List<String> taskRow(String id) {

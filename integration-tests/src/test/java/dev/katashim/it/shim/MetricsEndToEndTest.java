@@ -2,6 +2,7 @@ package dev.katashim.it.shim;
 
 import dev.katashim.it.support.BusyboxRootfs;
 import dev.katashim.it.support.PrivateContainerd;
+import dev.katashim.it.support.Processes;
 import dev.katashim.metrics.monitor.CriMetadata;
 import dev.katashim.metrics.monitor.KataMonitor;
 import dev.katashim.metrics.monitor.SandboxRoot;
@@ -166,9 +167,7 @@ class MetricsEndToEndTest {
 
     @Test
     void processMetricsAgreeWithProc() throws Exception {
-        long shimPid = ProcessHandle.allProcesses()
-                .filter(p -> p.info().commandLine().map(c -> c.contains("ShimMain") && c.contains("-id " + first)).orElse(false))
-                .mapToLong(ProcessHandle::pid).findFirst().orElseThrow();
+        long shimPid = Processes.shimServing(first).pid();
         Map<String, Family> families = scrape(first);
         String limits = Files.readString(Path.of("/proc/" + shimPid + "/limits"));
         long maxFds = limits.lines().filter(l -> l.startsWith("Max open files")).map(l -> Long.parseLong(l.split("\\s+")[3]))

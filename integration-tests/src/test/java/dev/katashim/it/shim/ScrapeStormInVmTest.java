@@ -1,6 +1,7 @@
 package dev.katashim.it.shim;
 
 import dev.katashim.it.peers.TaskApiClient;
+import dev.katashim.it.support.Processes;
 import dev.katashim.metrics.server.HttpClient;
 import dev.katashim.protocols.containerd.types.task.Status;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,7 @@ class ScrapeStormInVmTest {
 
             try (TaskApiClient task = vm.taskApi()) {
                 new RpcTimes().measure(task, beater, WARM_UP);
-                ProcessHandle shim = shimOf(vm.id);
+                ProcessHandle shim = Processes.shimServing(vm.id);
                 RpcTimes idle = new RpcTimes();
                 Duration cpuBefore = cpu(shim);
                 idle.measure(task, beater, STORM);
@@ -77,13 +78,6 @@ class ScrapeStormInVmTest {
             assertThat(HttpClient.getBlocking(socket, "/metrics", "text/plain", SCRAPE_DEADLINE).status()).isEqualTo(200);
             assertThat(vm.exec(beater, "echo alive").stdout()).contains("alive");
         }
-    }
-
-    /** The shim serving sandbox {@code id}. */
-    private static ProcessHandle shimOf(String id) {
-        return ProcessHandle.allProcesses()
-                .filter(p -> p.info().commandLine().map(c -> c.contains("ShimMain") && c.contains("-id " + id)).orElse(false))
-                .findFirst().orElseThrow(() -> new AssertionError("no shim process for sandbox " + id));
     }
 
     private static Duration cpu(ProcessHandle process) {
