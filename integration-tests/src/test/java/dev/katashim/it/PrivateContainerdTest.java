@@ -10,6 +10,7 @@ import dev.katashim.it.support.ExternalCommand;
 import dev.katashim.it.support.LinuxProcess;
 import dev.katashim.it.support.Mounts;
 import dev.katashim.it.support.PrivateContainerd;
+import dev.katashim.it.support.PrivateContainerdBuilder;
 import dev.katashim.it.support.Processes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -228,7 +229,7 @@ class PrivateContainerdTest {
 
     @Test
     void failsWithContainerdsLogWhenItCannotStartAndCleansUp() {
-        PrivateContainerd.Builder broken = PrivateContainerd.builder().extraToml("this is = = not toml");
+        PrivateContainerdBuilder broken = PrivateContainerd.builder().extraToml("this is = = not toml");
 
         assertThatThrownBy(broken::start)
                 .isInstanceOf(IllegalStateException.class)

@@ -3,6 +3,7 @@ package dev.katashim.it.demo;
 import dev.katashim.it.support.BusyboxRootfs;
 import dev.katashim.it.support.CommandResult;
 import dev.katashim.it.support.PrivateContainerd;
+import dev.katashim.it.support.PrivateContainerdBuilder;
 import dev.katashim.it.support.TempDirs;
 
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ public final class ShimDemo {
         // QEMU VMs booting the guest image scripts/setup built (its default configuration); without
         // the image, the no-VM sandbox, said plainly
         boolean vm = java.nio.file.Files.exists(dev.katashim.it.shim.KataConfigs.guestImage(repo).resolve("initramfs.img"));
-        PrivateContainerd.Builder builder = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
+        PrivateContainerdBuilder builder = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
                 .commandTimeout(java.time.Duration.ofMinutes(3));
         if (vm) {
             builder.environment("KATA_CONF_FILE", dev.katashim.it.shim.KataConfigs.qemu(dir, repo, "", 120).toString());

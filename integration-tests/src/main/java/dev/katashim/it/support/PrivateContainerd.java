@@ -35,11 +35,11 @@ public final class PrivateContainerd implements AutoCloseable {
     private final CtrCommandLine ctr;
     private final Thread shutdownHook;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final Builder options;
+    private final PrivateContainerdBuilder options;
     private volatile Process containerd;
 
-    public static Builder builder() {
-        return new Builder();
+    public static PrivateContainerdBuilder builder() {
+        return new PrivateContainerdBuilder();
     }
 
     /** A containerd with the defaults: no CRI, the host's PATH. */
@@ -47,7 +47,7 @@ public final class PrivateContainerd implements AutoCloseable {
         return builder().start();
     }
 
-    private PrivateContainerd(Builder options) {
+    PrivateContainerd(PrivateContainerdBuilder options) {
         tempDir = TempDirs.createShort("kt");
         root = tempDir.resolve("root");
         state = tempDir.resolve("state");
@@ -337,80 +337,6 @@ public final class PrivateContainerd implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
-        }
-    }
-
-    /** Options for {@link PrivateContainerd}; every one has a sensible default. */
-    public static final class Builder {
-        private Path containerdBinary = Path.of("/usr/bin/containerd");
-        private final List<Path> pathPrefix = new ArrayList<>();
-        private final Map<String, String> environment = new LinkedHashMap<>();
-        private boolean criEnabled;
-        private String criSettings = "";
-        private String logLevel = "info";
-        private String extraToml = "";
-        private Duration startTimeout = Duration.ofSeconds(30);
-        private Duration commandTimeout = Duration.ofSeconds(60);
-
-        private Builder() {
-        }
-
-        /** Directories searched before the inherited PATH: where containerd looks for containerd-shim-*-v2 binaries. */
-        public Builder prependToPath(Path... directories) {
-            for (Path directory : directories) {
-                pathPrefix.add(directory.toAbsolutePath());
-            }
-            return this;
-        }
-
-        /** An environment variable for containerd, and so for the shims it starts. */
-        public Builder environment(String name, String value) {
-            environment.put(name, value);
-            return this;
-        }
-
-        /** Keep the CRI plugin (off by default: it slows start-up). */
-        public Builder enableCri(boolean enabled) {
-            criEnabled = enabled;
-            return this;
-        }
-
-        /** Keys for the CRI plugin's table ({@code sandbox_image = "..."}, one a line); sub-tables go in {@link #extraToml}. */
-        public Builder criSettings(String toml) {
-            criSettings = toml;
-            return this;
-        }
-
-        /** containerd's log level: trace, debug, info (default), warn, error. */
-        public Builder logLevel(String level) {
-            logLevel = level;
-            return this;
-        }
-
-        /** Raw TOML appended to the generated config, e.g. a runtime's plugin section. */
-        public Builder extraToml(String toml) {
-            extraToml = toml;
-            return this;
-        }
-
-        public Builder containerdBinary(Path binary) {
-            containerdBinary = binary;
-            return this;
-        }
-
-        public Builder startTimeout(Duration timeout) {
-            startTimeout = timeout;
-            return this;
-        }
-
-        /** Default timeout of {@link PrivateContainerd#ctr}. */
-        public Builder commandTimeout(Duration timeout) {
-            commandTimeout = timeout;
-            return this;
-        }
-
-        public PrivateContainerd start() {
-            return new PrivateContainerd(this);
         }
     }
 }
