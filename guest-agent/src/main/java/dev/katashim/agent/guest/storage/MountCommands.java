@@ -1,11 +1,11 @@
 package dev.katashim.agent.guest.storage;
 
 import dev.katashim.agent.guest.AgentStatus;
+import dev.katashim.sys.MountTable;
 
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,43 +48,22 @@ final class MountCommands {
         run(List.of("chmod", Integer.toOctalString(mode), path.toString()), "chmod " + Integer.toOctalString(mode) + " " + path);
     }
 
-    /** Whether something is mounted on {@code path} (per /proc/self/mountinfo). */
+    /** Whether something is mounted on {@code path} (per /proc/self/mountinfo); false when that cannot be read. */
     static boolean isMountPoint(Path path) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                String[] fields = line.split(" ");
-                if (fields.length > 4 && unescape(fields[4]).equals(path.toString())) {
-                    return true;
-                }
-            }
+            return MountTable.ofThisProcess().isMountPoint(path);
         } catch (IOException e) {
             return false;
         }
-        return false;
     }
 
-    /** Mount points at or below {@code dir}, deepest (last mounted) first. */
+    /** Mount points at or below {@code dir}, deepest first; none when /proc/self/mountinfo cannot be read. */
     static List<Path> mountPointsBelow(Path dir) {
-        List<Path> found = new ArrayList<>();
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                String[] fields = line.split(" ");
-                if (fields.length > 4) {
-                    Path mountPoint = Path.of(unescape(fields[4]));
-                    if (mountPoint.startsWith(dir)) {
-                        found.add(mountPoint);
-                    }
-                }
-            }
+            return MountTable.ofThisProcess().pointsAtOrBelow(dir);
         } catch (IOException e) {
             return List.of();
         }
-        return found.reversed();
-    }
-
-    /** mountinfo writes space, tab, newline and backslash as octal escapes. */
-    private static String unescape(String field) {
-        return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 
     private static void run(List<String> command, String what) throws InterruptedException {
