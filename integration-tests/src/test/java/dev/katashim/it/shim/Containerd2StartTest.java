@@ -126,6 +126,23 @@ class Containerd2StartTest {
                 + NAMESPACE + "'");
     }
 
+    @Test
+    void aLauncherWithoutItsJarsRefusesToStartAndBindsNoSocket() throws Exception {
+        Path emptyLib = Files.createDirectories(dir.resolve("no-jars"));
+        Containerd2Driver broken = new Containerd2Driver(dir.resolve("c.sock"), NAMESPACE, Map.of(
+                "KATA_SHIM_SANDBOX_ROOT", sandboxRoot.toString(), "KATA_CONF_FILE", KataConfigs.noVm(dir).toString(),
+                "KATA_SHIM_LIB", emptyLib.toString()));
+        String id = uniqueId("nojars");
+        Path bundle = OciBundles.create(dir.resolve(id), dir, Map.of(), "/bin/true");
+
+        Containerd2Driver.Ran ran = broken.startRaw(bundle, id, new byte[0], false);
+
+        assertThat(ran.exitCode()).as(ran.outputText()).isNotZero();
+        assertThat(ran.outputText()).contains("no shim jars in " + emptyLib).doesNotContain("unix://");
+        assertThat(bundle.resolve("address")).doesNotExist();
+        DriverLeftovers.assertNone(dir, ShimSockets.pathFor(dir.resolve("c.sock"), NAMESPACE, id), sandboxRoot.resolve(id));
+    }
+
     /** start for a sandbox (which would start a serving shim) with {@code stdin}: a clear error, and nothing made. */
     private static void assertRefused(String idPrefix, byte[] stdin, String message) throws Exception {
         String id = idPrefix;
