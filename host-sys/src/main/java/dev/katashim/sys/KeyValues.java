@@ -36,9 +36,10 @@ public final class KeyValues {
     }
 
     /**
-     * Digits, after a minus sign at most (meminfo's Committed_AS can go negative). Tested before parsing because a status file has a dozen values that are not counts
-     * ("0-1", "1/96363", "0xffffffffffffffff", a node mask, nothing), and the shim reads one every few
-     * seconds: an exception for each would be control flow by exception.
+     * Digits, after a minus sign at most (meminfo's Committed_AS can go negative). Tested before
+     * parsing because a status file has a dozen values that are not counts ("0-1", "1/96363",
+     * "0xffffffffffffffff", a node mask, nothing) and the shim reads one every few seconds: an
+     * exception for each would be control flow by exception.
      */
     private static boolean isCount(String value) {
         int first = value.startsWith("-") ? 1 : 0;
