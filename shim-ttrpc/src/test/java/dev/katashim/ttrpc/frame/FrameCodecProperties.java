@@ -11,6 +11,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.RandomDistribution;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -29,6 +30,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Tries: {@code -Dfuzz.tries} (scripts/bench-fuzz raises it); the frame count is printed.
  */
 class FrameCodecProperties {
+    /**
+     * Wires of every length up to the maximum, equally often: jqwik's default favours short lists,
+     * which left long sessions (and the million frames of a bench run) mostly untried.
+     */
+    private static final RandomDistribution SESSION_LENGTHS = RandomDistribution.uniform();
     private static final AtomicLong frames = new AtomicLong();
     private static long startNanos;
 
@@ -84,7 +90,7 @@ class FrameCodecProperties {
 
     @Provide
     Arbitrary<List<Sent>> sentFrames() {
-        return frame().list().ofMaxSize(FuzzScale.framesPerTry());
+        return frame().list().ofMaxSize(FuzzScale.framesPerTry()).withSizeDistribution(SESSION_LENGTHS);
     }
 
     /** Any bytes at all: decoded exactly as the model says, never an exception out of the pipeline. */
@@ -124,7 +130,7 @@ class FrameCodecProperties {
                 net.jqwik.api.Tuple.of(6, wellFormed), net.jqwik.api.Tuple.of(1, unknownType),
                 net.jqwik.api.Tuple.of(1, truncatedHeader), net.jqwik.api.Tuple.of(1, oversized),
                 net.jqwik.api.Tuple.of(1, lengthBeyondWhatFollows), net.jqwik.api.Tuple.of(1, noise));
-        return piece.list().ofMaxSize(FuzzScale.framesPerTry()).map(FrameCodecProperties::concat);
+        return piece.list().ofMaxSize(FuzzScale.framesPerTry()).withSizeDistribution(SESSION_LENGTHS).map(FrameCodecProperties::concat);
     }
 
     /**
