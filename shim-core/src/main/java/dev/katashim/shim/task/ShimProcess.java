@@ -153,7 +153,21 @@ final class ShimProcess {
                 throw TtrpcException.of(StatusCode.NOT_FOUND, "process %s already exited: not found", eventId());
             }
         }
-        sandbox.signalProcess(containerId, isInit() ? "" : agentExecId, signal);
+        try {
+            sandbox.signalProcess(containerId, isInit() ? "" : agentExecId, signal);
+        } catch (TtrpcException e) {
+            // KILL can end the sandbox's own container, and with it the sandbox and the agent's
+            // connection, before the agent's answer arrives: the signal did its work
+            if (signal == SIGKILL || signal == SIGTERM) {
+                synchronized (this) {
+                    if (status == Status.STOPPED) {
+                        log.debug("{} {}: stopped while signal {} was answered ({}): taken as delivered", isInit() ? "container" : "exec", eventId(), signal, e.getMessage());
+                        return;
+                    }
+                }
+            }
+            throw e;
+        }
     }
 
     /** Resizes its terminal; a process without one, or not running, is refused here rather than by the agent. */

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * FAKE: a sandbox in memory, for the Task service's unit tests. Its processes "run" until a
@@ -38,6 +39,9 @@ final class FakeSandbox implements Sandbox, Sandboxes {
     private final Map<String, StatusCode> refusalCodes = new ConcurrentHashMap<>();
     private volatile CountDownLatch createGate;
     private volatile String lastExec;
+    private volatile boolean signalAnswersLostWhenTheSandboxEnds;
+    /** How long a lost signal answer waits for the shim to end the sandbox (generous: a loaded machine). */
+    private static final long SANDBOX_END_DEADLINE_SECONDS = 30;
 
     /** The next call named {@code call} ("createContainer", "pauseContainer", ...) fails with {@code message}. */
     void refuse(String call, String message) {
@@ -48,6 +52,14 @@ final class FakeSandbox implements Sandbox, Sandboxes {
     CountDownLatch blockCreate() {
         createGate = new CountDownLatch(1);
         return createGate;
+    }
+
+    /**
+     * A fake of a race the soak met for real (one kill in 500): KILL or TERM ends the process, the
+     * shim ends the sandbox, and only then does SignalProcess fail, its connection closed.
+     */
+    void loseSignalAnswersWhenTheSandboxEnds() {
+        signalAnswersLostWhenTheSandboxEnds = true;
     }
 
     /** The process ends on its own with {@code status}. */
@@ -132,6 +144,14 @@ final class FakeSandbox implements Sandbox, Sandboxes {
         call("signalProcess", containerId + " " + execId + " " + signal);
         if (signal == 9 || signal == 15) {
             process(containerId, execId.isEmpty() ? containerId : execId).complete(128 + signal);
+            if (signalAnswersLostWhenTheSandboxEnds) {
+                try {
+                    ended.get(SANDBOX_END_DEADLINE_SECONDS, TimeUnit.SECONDS);
+                } catch (Exception notEnded) {
+                    throw new IllegalStateException("the shim did not end the sandbox within " + SANDBOX_END_DEADLINE_SECONDS + " s", notEnded);
+                }
+                throw new TtrpcException(StatusCode.UNAVAILABLE, "ttrpc: closed");
+            }
         }
     }
 

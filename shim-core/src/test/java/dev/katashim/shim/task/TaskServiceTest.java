@@ -264,6 +264,16 @@ class TaskServiceTest {
     }
 
     @Test
+    void aKillWhoseAnswerIsLostBecauseTheSandboxEndedSucceeds() throws Exception {
+        create(POD, Map.of());
+        call("Start", StartRequest.newBuilder().setId(POD).build());
+        sandbox.loseSignalAnswersWhenTheSandboxEnds();
+        call("Kill", KillRequest.newBuilder().setId(POD).setSignal(9).build());
+        assertThat(((WaitResponse) call("Wait", WaitRequest.newBuilder().setId(POD).build())).getExitStatus()).isEqualTo(137);
+        assertThat(sandbox.calls).contains("destroy");
+    }
+
+    @Test
     void stateAndWaitAnswerWhileACreateIsStillBooting() throws Exception {
         create(POD, Map.of());
         call("Start", StartRequest.newBuilder().setId(POD).build());
