@@ -90,8 +90,8 @@ public final class CriBench {
         Thread.sleep(SETTLE);
         long shimPid = Long.parseLong(Files.readString(sandbox.resolve("shim.pid")).trim());
         long qemuPid = Long.parseLong(Files.readString(sandbox.resolve("hypervisor.pid")).trim());
-        long shim = pssKib(shimPid);
-        long qemu = pssKib(qemuPid);
+        long shim = ProcessMemory.pssKib(shimPid);
+        long qemu = ProcessMemory.pssKib(qemuPid);
         System.out.printf("host memory of an idle kata pod (PSS): shim %.0f MiB + QEMU %.0f MiB = %.0f MiB (guest default_memory 1024 MiB)%n",
                 shim / 1024.0, qemu / 1024.0, (shim + qemu) / 1024.0);
         long ticksBefore = cpuTicks(shimPid) + cpuTicks(qemuPid);
@@ -108,11 +108,5 @@ public final class CriBench {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-    }
-
-    /** Proportional set size: shared pages divided among their users, so pods add up. */
-    private static long pssKib(long pid) throws IOException {
-        return Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup")).stream()
-                .filter(l -> l.startsWith("Pss:")).mapToLong(l -> Long.parseLong(l.split("\\s+")[1])).sum();
     }
 }

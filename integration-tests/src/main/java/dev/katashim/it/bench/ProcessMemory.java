@@ -26,6 +26,12 @@ public record ProcessMemory(long rssKib, long ussKib, int threads) {
         return new ProcessMemory(rss, uss, threads);
     }
 
+    /** Proportional set size: a shared page is divided among the processes that map it, so pods add up. */
+    public static long pssKib(long pid) throws IOException {
+        return Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup")).stream()
+                .filter(l -> l.startsWith("Pss:")).mapToLong(ProcessMemory::kib).sum();
+    }
+
     private static long kib(String line) {
         return Long.parseLong(line.split("\\s+")[1]);
     }

@@ -3,9 +3,7 @@ package dev.katashim.it.bench;
 import dev.katashim.it.shim.KataConfigs;
 import dev.katashim.it.support.BusyboxRootfs;
 import dev.katashim.it.support.CommandResult;
-import dev.katashim.it.support.LinuxProcess;
 import dev.katashim.it.support.PrivateContainerd;
-import dev.katashim.it.support.Processes;
 import dev.katashim.it.support.TempDirs;
 
 import java.io.IOException;
@@ -17,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -87,7 +86,7 @@ public final class SoakBench {
                     last.containerdFds() - first.containerdFds(), last.containerdThreads() - first.containerdThreads(),
                     (last.containerdRssKib() - first.containerdRssKib()) / 1024.0, last.nodeOpenFiles() - first.nodeOpenFiles(),
                     last.nodeThreads() - first.nodeThreads(), last.nodeUsedMib() - first.nodeUsedMib(), last.mounts() - first.mounts());
-            List<String> left = leftovers(containerd, tag, lifecycles);
+            List<String> left = TaggedLeftovers.find(containerd, tag, IntStream.range(0, lifecycles).mapToObj(i -> tag + "-" + i).toList());
             System.out.printf("%d lifecycles in %.1f min, %d failed; left behind: %s%n", lifecycles,
                     (System.nanoTime() - started) / 60e9, failures, left.isEmpty() ? "nothing" : String.join("; ", left));
             if (!left.isEmpty()) {
@@ -166,40 +165,5 @@ public final class SoakBench {
             }
         }
         return sum;
-    }
-
-    /** Whatever names a lifecycle of this run: every id holds {@code tag}. */
-    private static List<String> leftovers(PrivateContainerd containerd, String tag, int lifecycles) throws IOException {
-        List<String> left = new ArrayList<>();
-        for (int i = 0; i < lifecycles; i++) {
-            Path socket = containerd.shimSocket(tag + "-" + i);
-            if (Files.exists(socket)) {
-                left.add("shim socket " + socket);
-            }
-        }
-        Processes.matching(p -> p.commandLine().contains(tag)).stream().map(LinuxProcess::toString).map(p -> "process " + p).forEach(left::add);
-        Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().filter(l -> l.contains(tag)).map(l -> "mount " + l).forEach(left::add);
-        Path sandboxes = containerd.directory().resolve("sbs");
-        if (Files.isDirectory(sandboxes)) {
-            try (Stream<Path> list = Files.list(sandboxes)) {
-                list.filter(p -> p.getFileName().toString().contains(tag)).map(p -> "sandbox directory " + p).forEach(left::add);
-            }
-        }
-        Path cgroups = Path.of("/sys/fs/cgroup");
-        try (Stream<Path> hierarchies = Files.list(cgroups)) {
-            for (Path hierarchy : Stream.concat(Stream.of(cgroups), hierarchies.filter(Files::isDirectory)).toList()) {
-                Path overhead = hierarchy.resolve("kata_overhead");
-                if (Files.isDirectory(overhead)) {
-                    try (Stream<Path> list = Files.list(overhead)) {
-                        list.filter(p -> p.getFileName().toString().contains(tag)).map(p -> "cgroup " + p).forEach(left::add);
-                    }
-                }
-            }
-        }
-        CommandResult tasks = containerd.ctr("task", "ls", "-q");
-        tasks.stdout().lines().filter(l -> l.contains(tag)).map(l -> "containerd task " + l).forEach(left::add);
-        CommandResult containers = containerd.ctr("c", "ls", "-q");
-        containers.stdout().lines().filter(l -> l.contains(tag)).map(l -> "containerd container " + l).forEach(left::add);
-        return left;
     }
 }

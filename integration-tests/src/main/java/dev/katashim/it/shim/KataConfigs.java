@@ -45,16 +45,29 @@ public final class KataConfigs {
 
     /** The same, sharing host files with the guest over {@code sharedFs} (virtio-9p, virtio-fs). */
     public static Path qemu(Path dir, Path repo, String sharedFs, String extra, int dialTimeoutSeconds) {
+        return qemu(dir, repo, new Guest(DEFAULT_KERNEL, DEFAULT_MEMORY_MIB, sharedFs), extra, dialTimeoutSeconds);
+    }
+
+    /** The kernel file of the guest image that the tests boot, and the guest memory they give. */
+    public static final String DEFAULT_KERNEL = "vmlinuz";
+    public static final int DEFAULT_MEMORY_MIB = 1024;
+
+    /** What the benchmarks vary in a QEMU sandbox: the guest image's kernel file, the guest's memory, the share. */
+    public record Guest(String kernelFile, int memoryMiB, String sharedFs) {
+    }
+
+    /** A QEMU sandbox booting {@code guest}. */
+    public static Path qemu(Path dir, Path repo, Guest guest, String extra, int dialTimeoutSeconds) {
         Path image = guestImage(repo);
         return write(dir.resolve("configuration-qemu.toml"), String.join("\n",
                 "[hypervisor.qemu]",
                 "path = \"/usr/bin/qemu-system-x86_64\"",
-                "kernel = \"" + image.resolve("vmlinuz") + "\"",
+                "kernel = \"" + image.resolve(guest.kernelFile()) + "\"",
                 "initrd = \"" + image.resolve("initramfs.img") + "\"",
                 "machine_type = \"q35\"",
                 "default_vcpus = 1",
-                "default_memory = 1024",
-                "shared_fs = \"" + sharedFs + "\"",
+                "default_memory = " + guest.memoryMiB(),
+                "shared_fs = \"" + guest.sharedFs() + "\"",
                 extra,
                 "",
                 "[agent.kata]",
