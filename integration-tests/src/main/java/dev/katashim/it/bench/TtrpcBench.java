@@ -1,105 +1,153 @@
 package dev.katashim.it.bench;
 
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
 import dev.katashim.it.peers.TaskApiClient;
+import dev.katashim.it.shim.KataConfigs;
 import dev.katashim.it.support.BusyboxRootfs;
 import dev.katashim.it.support.CommandResult;
 import dev.katashim.it.support.PrivateContainerd;
+import dev.katashim.it.support.TempDirs;
 import dev.katashim.protocols.containerd.task.v2.StateRequest;
 import dev.katashim.protocols.containerd.task.v2.StateResponse;
-import dev.katashim.protocols.containerd.types.task.Status;
+import dev.katashim.protocols.containerd.task.v2.StatsRequest;
+import dev.katashim.protocols.containerd.task.v2.StatsResponse;
 import dev.katashim.ttrpc.client.CallOptions;
 import dev.katashim.ttrpc.client.TtrpcClient;
-import dev.katashim.ttrpc.server.ServiceDefinition;
-import dev.katashim.ttrpc.server.TtrpcServer;
 import dev.katashim.ttrpc.transport.Endpoint;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Unary round trips over a unix socket, our client against two servers in the same run:
- * (a) our ttrpc server, (b) containerd-shim-runc-v2 (Go ttrpc) answering {@code Task/State} for a
- * real busybox container. Both answer the same call with a StateResponse of the same shape.
- * <p>Usage: {@code TtrpcBench [latencyCalls] [throughputSeconds] [inFlight]}.
+ * The Task service of the real shims over ttrpc, the same client for both: containerd-shim-runc-v2
+ * answering for a runc container, and ours (its whole Task service, the no-VM sandbox) for one of
+ * ours, both started by one private containerd and running {@code sleep}. The first client is not
+ * ours and not Java ({@code scripts/ttrpc-task-client.py}, plain Python on a unix socket); the second
+ * is our Java client, which also measures throughput (calls in flight on one connection). Rounds
+ * alternate the two shims; each figure is the median of the rounds. Stats makes a twentieth of the
+ * State calls: ours asks the agent, which asks runc (milliseconds a call).
+ * <p>Usage: {@code TtrpcBench [calls=20000] [rounds=3] [throughputSeconds=5] [inFlight=64]}.
  */
 public final class TtrpcBench {
     private static final String SERVICE = TaskApiClient.SERVICE;
+    private static final Duration CLIENT_DEADLINE = Duration.ofMinutes(10);
+
+    private record Target(String name, Path socket, String id) {
+    }
+
+    /** One round's figures of one client and method against one shim. */
+    private record Figure(double p50Micros, double p99Micros) {
+    }
 
     public static void main(String[] args) throws Exception {
-        int latencyCalls = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
-        int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        int inFlight = args.length > 2 ? Integer.parseInt(args[2]) : 64;
-
-        Path dir = Files.createTempDirectory(Path.of("/tmp"), "ktb");
-        try (PrivateContainerd containerd = PrivateContainerd.start()) {
-            String id = containerd.uniqueId("bench");
-            BusyboxRootfs rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
-            CommandResult run = containerd.ctr("run", "-d", "--rootfs", rootfs.path().toString(), id, "/bin/sleep", "600");
-            if (!run.succeeded()) {
-                throw new IllegalStateException("ctr run failed: " + run);
+        int calls = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        int inFlight = args.length > 3 ? Integer.parseInt(args[3]) : 64;
+        int statsCalls = Math.max(200, calls / 20);
+        Path repo = Path.of("").toAbsolutePath();
+        Path pythonClient = repo.resolve("scripts/ttrpc-task-client.py");
+        Path dir = TempDirs.createShort("ktb");
+        try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
+                .environment("KATA_CONF_FILE", KataConfigs.noVm(dir).toString()).start()) {
+            String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
+            List<Target> targets = new ArrayList<>();
+            for (String runtime : List.of("io.containerd.kata.v2", "io.containerd.runc.v2")) {
+                String id = containerd.uniqueId("ttb");
+                CommandResult run = containerd.ctr("run", "-d", "--runtime", runtime, "--rootfs", rootfs, id, "/bin/sleep", "3600");
+                if (!run.succeeded()) {
+                    throw new IllegalStateException("ctr run " + runtime + " failed: " + run);
+                }
+                targets.add(new Target(runtime.contains("kata") ? "ours" : "runc shim", containerd.shimSocket(id), id));
             }
-            StateRequest request = StateRequest.newBuilder().setId(id).build();
+            System.out.printf("Task service over ttrpc, a running container, one connection, %d sequential State calls (%d Stats)"
+                    + " after a fifth as many to warm up, %d rounds%n", calls, statsCalls, rounds);
+            String[] rows = {"Python client, State", "Python client, Stats", "Java client, State", "Java client, Stats"};
+            List<List<Figure>> ours = new ArrayList<>();
+            List<List<Figure>> runc = new ArrayList<>();
+            for (int i = 0; i < rows.length; i++) {
+                ours.add(new ArrayList<>());
+                runc.add(new ArrayList<>());
+            }
+            List<Double> oursThroughput = new ArrayList<>();
+            List<Double> runcThroughput = new ArrayList<>();
             CallOptions options = CallOptions.DEFAULT.withMetadata("containerd-namespace-ttrpc", containerd.namespace());
-
-            StateResponse sample;
-            try (TtrpcClient runc = TtrpcClient.connect(new Endpoint.UnixPath(containerd.shimSocket(id)))) {
-                sample = runc.blockingCall(SERVICE, "State", request, StateResponse.parser(), options);
+            for (int round = 0; round < rounds; round++) {
+                for (Target target : targets) {
+                    List<List<Figure>> into = target.name().equals("ours") ? ours : runc;
+                    into.get(0).add(python(pythonClient, containerd, target, "State", calls));
+                    into.get(1).add(python(pythonClient, containerd, target, "Stats", statsCalls));
+                    StateRequest state = StateRequest.newBuilder().setId(target.id()).build();
+                    StatsRequest stats = StatsRequest.newBuilder().setId(target.id()).build();
+                    try (TtrpcClient client = TtrpcClient.connect(new Endpoint.UnixPath(target.socket()))) {
+                        into.get(2).add(java(client, "State", state, StateResponse.parser(), options, calls));
+                        into.get(3).add(java(client, "Stats", stats, StatsResponse.parser(), options, statsCalls));
+                        (into == ours ? oursThroughput : runcThroughput).add(throughput(client, state, options, seconds, inFlight));
+                    }
+                }
             }
-            Endpoint ours = new Endpoint.UnixPath(dir.resolve("ours.sock"));
-            StateResponse fixed = sample.toBuilder().setStatus(Status.RUNNING).build();
-            ServiceDefinition task = ServiceDefinition.builder(SERVICE)
-                    .unary("State", StateRequest.parser(), (req, ctx) -> fixed)
-                    .build();
-            try (TtrpcServer server = TtrpcServer.builder().service(task).build().listen(ours)) {
-                System.out.printf("ttrpc unary round trip, one connection, %d sequential calls for latency, %d s at %d in flight for throughput%n",
-                        latencyCalls, seconds, inFlight);
-                System.out.printf("%-34s %10s %10s %14s%n", "server", "p50 (us)", "p99 (us)", "calls/s");
-                Result a = measure(ours, request, options, latencyCalls, seconds, inFlight);
-                Result b = measure(new Endpoint.UnixPath(containerd.shimSocket(id)), request, options, latencyCalls, seconds, inFlight);
-                print("ours (Java, Netty)", a);
-                print("containerd-shim-runc-v2 (Go)", b);
-                System.out.printf("ratio ours/runc-shim: p50 %.2f, p99 %.2f, throughput %.2f%n",
-                        a.latency.p50Micros() / b.latency.p50Micros(), a.latency.p99Micros() / b.latency.p99Micros(),
-                        a.callsPerSecond / b.callsPerSecond);
+            System.out.printf("%-22s | %-19s | %-19s | %s%n", "", "ours p50 / p99 (µs)", "runc shim p50 / p99", "ratio p50 / p99");
+            for (int i = 0; i < rows.length; i++) {
+                Figure a = median(ours.get(i));
+                Figure b = median(runc.get(i));
+                System.out.printf("%-22s | %8.0f / %8.0f | %8.0f / %8.0f | %.2f / %.2f%n", rows[i], a.p50Micros(), a.p99Micros(),
+                        b.p50Micros(), b.p99Micros(), a.p50Micros() / b.p50Micros(), a.p99Micros() / b.p99Micros());
+            }
+            double a = medianOf(oursThroughput);
+            double b = medianOf(runcThroughput);
+            System.out.printf("%-22s | %19.0f | %19.0f | %.2f%n", "Java client, State/s", a, b, a / b);
+            System.out.printf("(throughput: %d calls in flight on one connection for %d s)%n", inFlight, seconds);
+            for (Target target : targets) {
+                containerd.ctr("task", "kill", "-s", "KILL", target.id());
+                containerd.ctr("task", "rm", "-f", target.id());
+                containerd.ctr("c", "rm", target.id());
             }
         } finally {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TempDirs.deleteRecursively(dir);
         }
         System.exit(0);
     }
 
-    private record Result(LatencyStats latency, double callsPerSecond) {
-    }
-
-    private static void print(String name, Result r) {
-        System.out.printf("%-34s %10.1f %10.1f %14.0f%n", name, r.latency.p50Micros(), r.latency.p99Micros(), r.callsPerSecond);
-    }
-
-    private static Result measure(Endpoint endpoint, StateRequest request, CallOptions options,
-                                  int latencyCalls, int seconds, int inFlight) throws Exception {
-        try (TtrpcClient client = TtrpcClient.connect(endpoint)) {
-            for (int i = 0; i < Math.max(2000, latencyCalls / 5); i++) {
-                client.blockingCall(SERVICE, "State", request, StateResponse.parser(), options);
-            }
-            long[] nanos = new long[latencyCalls];
-            for (int i = 0; i < latencyCalls; i++) {
-                long start = System.nanoTime();
-                client.blockingCall(SERVICE, "State", request, StateResponse.parser(), options);
-                nanos[i] = System.nanoTime() - start;
-            }
-            return new Result(LatencyStats.of(nanos), throughput(client, request, options, seconds, inFlight));
+    /** The Python client's figures for {@code calls} sequential calls, after a fifth as many to warm up. */
+    private static Figure python(Path client, PrivateContainerd containerd, Target target, String method, int calls) throws Exception {
+        Process process = new ProcessBuilder("python3", client.toString(), target.socket().toString(), containerd.namespace(),
+                target.id(), method, Integer.toString(calls), Integer.toString(calls / 5)).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes()).trim();
+        if (!process.waitFor(CLIENT_DEADLINE.toSeconds(), TimeUnit.SECONDS) || process.exitValue() != 0 || !out.startsWith("p50 ")) {
+            process.destroyForcibly();
+            throw new IllegalStateException("the Python client against " + target.name() + " " + method + " failed: " + out);
         }
+        // p50 X p99 Y mean Z calls N
+        String[] words = out.split(" ");
+        return new Figure(Double.parseDouble(words[1]), Double.parseDouble(words[3]));
     }
 
-    /** Keeps {@code inFlight} calls outstanding on one connection for {@code seconds}. */
-    private static double throughput(TtrpcClient client, StateRequest request, CallOptions options,
-                                     int seconds, int inFlight) throws Exception {
+    private static <Q extends Message, A extends Message> Figure java(TtrpcClient client, String method, Q request, Parser<A> parser,
+                                                                   CallOptions options, int calls) throws Exception {
+        for (int i = 0; i < calls / 5; i++) {
+            client.blockingCall(SERVICE, method, request, parser, options);
+        }
+        long[] nanos = new long[calls];
+        for (int i = 0; i < calls; i++) {
+            long start = System.nanoTime();
+            client.blockingCall(SERVICE, method, request, parser, options);
+            nanos[i] = System.nanoTime() - start;
+        }
+        LatencyStats stats = LatencyStats.of(nanos);
+        return new Figure(stats.p50Micros(), stats.p99Micros());
+    }
+
+    /** Keeps {@code inFlight} State calls outstanding on one connection for {@code seconds}; calls per second. */
+    private static double throughput(TtrpcClient client, StateRequest request, CallOptions options, int seconds, int inFlight)
+            throws Exception {
         Semaphore window = new Semaphore(inFlight);
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
@@ -119,5 +167,14 @@ public final class TtrpcBench {
             throw new IllegalStateException(failed.get() + " calls failed during the throughput run");
         }
         return done.get() / elapsed;
+    }
+
+    private static Figure median(List<Figure> figures) {
+        return new Figure(medianOf(figures.stream().map(Figure::p50Micros).toList()), medianOf(figures.stream().map(Figure::p99Micros).toList()));
+    }
+
+    private static double medianOf(List<Double> values) {
+        List<Double> sorted = values.stream().sorted(Comparator.naturalOrder()).toList();
+        return sorted.get(sorted.size() / 2);
     }
 }
