@@ -21,7 +21,7 @@ import java.util.stream.IntStream;
  * shares a page among the processes that map it, so the pods add up to what the node pays), averaged.
  * Each pod must also answer {@code /metrics} on its management socket. Every N is a round of its
  * own: started one after the other ({@code ctr run -d}, timed), measured, killed and removed, and
- * nothing of the round may be left (process, sandbox directory, mount, task).
+ * nothing of the round may be left ({@link TaggedLeftovers}: process, mount, socket, directory, cgroup, task).
  * <p>Usage: {@code DensityBench [counts=1,5,10] [kernel=vmlinuz] [memoryMiB=1024]}: kernel is a
  * file of the guest image (vmlinuz, or vmlinux: the same kernel uncompressed). Exit status 1 when
  * a pod failed or something was left.
@@ -102,6 +102,9 @@ public final class DensityBench {
                     shim, qemu, shim + qemu, answered, n, left.isEmpty() ? "nothing" : String.join("; ", left));
         }
         failures.forEach(f -> System.out.println("  FAILED to start: " + f));
+        if (pods.isEmpty() && !left.isEmpty()) {
+            System.out.println("  left behind: " + String.join("; ", left));
+        }
         return failures.isEmpty() && answered == n && left.isEmpty();
     }
 
