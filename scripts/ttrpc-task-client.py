@@ -11,6 +11,7 @@ byte: 1 request, 2 response; flags byte) and a protobuf payload; a Request is se
 google.rpc.Status, code 1) and payload (2). Client streams have odd ids. The namespace travels as
 the metadata containerd-namespace-ttrpc. StateRequest and StatsRequest carry the id as field 1.
 """
+import math
 import socket
 import struct
 import sys
@@ -89,9 +90,10 @@ def call(sock, stream, frame):
         raise ValueError("answer for stream %d of type %d, expected stream %d of type 2" % (answered, kind, stream))
     status = parse_fields(body).get(1)
     if status:
-        code = parse_fields(status[0]).get(1, [0])[0]
-        message = parse_fields(status[0]).get(2, [b""])[0].decode(errors="replace")
+        rpc_status = parse_fields(status[0])
+        code = rpc_status.get(1, [0])[0]
         if code:
+            message = rpc_status.get(2, [b""])[0].decode(errors="replace")
             raise RuntimeError("the server answered code %d: %s" % (code, message))
 
 
@@ -115,7 +117,8 @@ def main():
         stream += 2
     sock.close()
     samples.sort()
-    pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))] / 1000
+    # nearest rank, as the Java client's figures (LatencyStats)
+    pick = lambda q: samples[min(len(samples) - 1, math.ceil(q * len(samples)) - 1)] / 1000
     print("p50 %.1f p99 %.1f mean %.1f calls %d" % (pick(0.50), pick(0.99), sum(samples) / len(samples) / 1000, len(samples)))
 
 

@@ -40,7 +40,14 @@ public final class TtrpcBench {
     private static final String SERVICE = TaskApiClient.SERVICE;
     private static final Duration CLIENT_DEADLINE = Duration.ofMinutes(10);
 
-    private record Target(String name, Path socket, String id) {
+    /** The rows of the table, in the order each round measures them. */
+    private static final List<String> ROWS = List.of("Python client, State", "Python client, Stats", "Java client, State", "Java client, Stats");
+
+    /** A shim under test and what the rounds measured of it: per row one figure a round, and its throughputs. */
+    private record Target(String name, Path socket, String id, List<List<Figure>> figures, List<Double> throughput) {
+        Target(String name, Path socket, String id) {
+            this(name, socket, id, ROWS.stream().<List<Figure>>map(row -> new ArrayList<>()).toList(), new ArrayList<>());
+        }
     }
 
     /** One round's figures of one client and method against one shim. */
@@ -59,7 +66,7 @@ public final class TtrpcBench {
         try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
                 .environment("KATA_CONF_FILE", KataConfigs.noVm(dir).toString()).start()) {
             String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
-            List<Target> targets = new ArrayList<>();
+            List<Target> targets = new ArrayList<>(); // ours, then the runc shim
             for (String runtime : List.of("io.containerd.kata.v2", "io.containerd.runc.v2")) {
                 String id = containerd.uniqueId("ttb");
                 CommandResult run = containerd.ctr("run", "-d", "--runtime", runtime, "--rootfs", rootfs, id, "/bin/sleep", "3600");
@@ -70,39 +77,32 @@ public final class TtrpcBench {
             }
             System.out.printf("Task service over ttrpc, a running container, one connection, %d sequential State calls (%d Stats)"
                     + " after a fifth as many to warm up, %d rounds%n", calls, statsCalls, rounds);
-            String[] rows = {"Python client, State", "Python client, Stats", "Java client, State", "Java client, Stats"};
-            List<List<Figure>> ours = new ArrayList<>();
-            List<List<Figure>> runc = new ArrayList<>();
-            for (int i = 0; i < rows.length; i++) {
-                ours.add(new ArrayList<>());
-                runc.add(new ArrayList<>());
-            }
-            List<Double> oursThroughput = new ArrayList<>();
-            List<Double> runcThroughput = new ArrayList<>();
             CallOptions options = CallOptions.DEFAULT.withMetadata("containerd-namespace-ttrpc", containerd.namespace());
             for (int round = 0; round < rounds; round++) {
                 for (Target target : targets) {
-                    List<List<Figure>> into = target.name().equals("ours") ? ours : runc;
-                    into.get(0).add(python(pythonClient, containerd, target, "State", calls));
-                    into.get(1).add(python(pythonClient, containerd, target, "Stats", statsCalls));
+                    List<List<Figure>> figures = target.figures();
+                    figures.get(0).add(python(pythonClient, containerd, target, "State", calls));
+                    figures.get(1).add(python(pythonClient, containerd, target, "Stats", statsCalls));
                     StateRequest state = StateRequest.newBuilder().setId(target.id()).build();
                     StatsRequest stats = StatsRequest.newBuilder().setId(target.id()).build();
                     try (TtrpcClient client = TtrpcClient.connect(new Endpoint.UnixPath(target.socket()))) {
-                        into.get(2).add(java(client, "State", state, StateResponse.parser(), options, calls));
-                        into.get(3).add(java(client, "Stats", stats, StatsResponse.parser(), options, statsCalls));
-                        (into == ours ? oursThroughput : runcThroughput).add(throughput(client, state, options, seconds, inFlight));
+                        figures.get(2).add(java(client, "State", state, StateResponse.parser(), options, calls));
+                        figures.get(3).add(java(client, "Stats", stats, StatsResponse.parser(), options, statsCalls));
+                        target.throughput().add(throughput(client, state, options, seconds, inFlight));
                     }
                 }
             }
             System.out.printf("%-22s | %-19s | %-19s | %s%n", "", "ours p50 / p99 (µs)", "runc shim p50 / p99", "ratio p50 / p99");
-            for (int i = 0; i < rows.length; i++) {
-                Figure a = median(ours.get(i));
-                Figure b = median(runc.get(i));
-                System.out.printf("%-22s | %8.0f / %8.0f | %8.0f / %8.0f | %.2f / %.2f%n", rows[i], a.p50Micros(), a.p99Micros(),
+            Target ours = targets.get(0);
+            Target runc = targets.get(1);
+            for (int i = 0; i < ROWS.size(); i++) {
+                Figure a = median(ours.figures().get(i));
+                Figure b = median(runc.figures().get(i));
+                System.out.printf("%-22s | %8.0f / %8.0f | %8.0f / %8.0f | %.2f / %.2f%n", ROWS.get(i), a.p50Micros(), a.p99Micros(),
                         b.p50Micros(), b.p99Micros(), a.p50Micros() / b.p50Micros(), a.p99Micros() / b.p99Micros());
             }
-            double a = medianOf(oursThroughput);
-            double b = medianOf(runcThroughput);
+            double a = medianOf(ours.throughput());
+            double b = medianOf(runc.throughput());
             System.out.printf("%-22s | %19.0f | %19.0f | %.2f%n", "Java client, State/s", a, b, a / b);
             System.out.printf("(throughput: %d calls in flight on one connection for %d s)%n", inFlight, seconds);
             for (Target target : targets) {
@@ -120,9 +120,13 @@ public final class TtrpcBench {
     private static Figure python(Path client, PrivateContainerd containerd, Target target, String method, int calls) throws Exception {
         Process process = new ProcessBuilder("python3", client.toString(), target.socket().toString(), containerd.namespace(),
                 target.id(), method, Integer.toString(calls), Integer.toString(calls / 5)).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes()).trim();
-        if (!process.waitFor(CLIENT_DEADLINE.toSeconds(), TimeUnit.SECONDS) || process.exitValue() != 0 || !out.startsWith("p50 ")) {
+        // it prints one line (or a traceback) at its end, well within a pipe's buffer: wait first, so that the deadline holds
+        if (!process.waitFor(CLIENT_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
             process.destroyForcibly();
+            throw new IllegalStateException("the Python client against " + target.name() + " " + method + " did not end within " + CLIENT_DEADLINE);
+        }
+        String out = new String(process.getInputStream().readAllBytes()).trim();
+        if (process.exitValue() != 0 || !out.startsWith("p50 ")) {
             throw new IllegalStateException("the Python client against " + target.name() + " " + method + " failed: " + out);
         }
         // p50 X p99 Y mean Z calls N
