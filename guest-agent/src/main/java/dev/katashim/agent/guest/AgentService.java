@@ -17,7 +17,6 @@ import dev.katashim.agent.guest.runc.Runc;
 import dev.katashim.agent.guest.runc.RuncException;
 import dev.katashim.agent.guest.sandbox.CgroupParent;
 import dev.katashim.agent.guest.sandbox.Sandbox;
-import dev.katashim.agent.guest.stats.CgroupStatsMapper;
 import dev.katashim.agent.guest.stats.NetworkStatsReader;
 import dev.katashim.agent.guest.oci.ResourceUpdateCheck;
 import dev.katashim.agent.guest.process.WindowSize;
@@ -329,7 +328,7 @@ public final class AgentService {
         Container.StatsSample[] sample = new Container.StatsSample[1];
         runcCall(container, () -> sample[0] = container.stats());
         return StatsContainerResponse.newBuilder()
-                .setCgroupStats(CgroupStatsMapper.map(sample[0].cgroup()))
+                .setCgroupStats(sample[0].cgroup())
                 .addAllNetworkStats(NetworkStatsReader.of(sample[0].initPid()))
                 .build();
     }

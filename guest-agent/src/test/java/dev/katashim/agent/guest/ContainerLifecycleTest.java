@@ -3,6 +3,7 @@ package dev.katashim.agent.guest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Empty;
+import dev.katashim.agent.guest.stats.CgroupStatsMapper;
 import dev.katashim.agent.guest.support.AgentFixture;
 import dev.katashim.agent.guest.support.Specs;
 import dev.katashim.protocols.kata.agent.Box;
@@ -191,6 +192,36 @@ class ContainerLifecycleTest {
     }
 
     @Test
+    void statsReadFromTheCgroupFilesAgreeWithRuncsOwn() throws Exception {
+        Spec spec = busybox("sh", "-c", "i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; echo busy; sleep 300")
+                .setLinux(busybox().getLinux().toBuilder().setResources(LinuxResources.newBuilder()
+                        .setMemory(LinuxMemory.newBuilder().setLimit(48L << 20))
+                        .setPids(LinuxPids.newBuilder().setLimit(20))))
+                .build();
+        agent.createAndStart("cmp", spec);
+        assertThat(new String(agent.readChunk("ReadStdout", "cmp", "", 64), StandardCharsets.UTF_8)).isEqualTo("busy\n");
+
+        CgroupStats ours = agent.call("StatsContainer", StatsContainerRequest.newBuilder().setContainerId("cmp").build(),
+                StatsContainerResponse.parser()).getCgroupStats();
+        CgroupStats runcs = CgroupStatsMapper.map(runcEventsStats("cmp")); // read after ours: counters only grow
+
+        assertThat(ours.getPidsStats()).isEqualTo(runcs.getPidsStats());
+        assertThat(ours.getMemoryStats().getUsage().getLimit()).isEqualTo(runcs.getMemoryStats().getUsage().getLimit()).isEqualTo(48L << 20);
+        assertThat(ours.getMemoryStats().getSwapUsage().getLimit()).isEqualTo(runcs.getMemoryStats().getSwapUsage().getLimit());
+        assertThat(ours.getMemoryStats().getUseHierarchy()).isEqualTo(runcs.getMemoryStats().getUseHierarchy());
+        assertThat(ours.getMemoryStats().getStatsMap().keySet()).isEqualTo(runcs.getMemoryStats().getStatsMap().keySet());
+        assertThat(ours.getMemoryStats().getUsage().getUsage()).isPositive();
+        long cpu = ours.getCpuStats().getCpuUsage().getTotalUsage();
+        assertThat(cpu).isPositive().isLessThanOrEqualTo(runcs.getCpuStats().getCpuUsage().getTotalUsage());
+        assertThat(ours.getCpuStats().getCpuUsage().getPercpuUsageCount()).isEqualTo(runcs.getCpuStats().getCpuUsage().getPercpuUsageCount());
+        assertThat(ours.getCpuStats().getCpuUsage().getUsageInUsermode() + ours.getCpuStats().getCpuUsage().getUsageInKernelmode())
+                .isLessThanOrEqualTo(runcs.getCpuStats().getCpuUsage().getUsageInUsermode() + runcs.getCpuStats().getCpuUsage().getUsageInKernelmode());
+        assertThat(ours.getBlkioStats().getIoServiceBytesRecursiveList()).extracting(e -> e.getMajor() + ":" + e.getMinor() + " " + e.getOp())
+                .isEqualTo(runcs.getBlkioStats().getIoServiceBytesRecursiveList().stream().map(e -> e.getMajor() + ":" + e.getMinor() + " " + e.getOp()).toList());
+        assertThat(ours.getHugetlbStatsMap().keySet()).isEqualTo(runcs.getHugetlbStatsMap().keySet());
+    }
+
+    @Test
     void terminalProcessesGetAPtyThatCanBeResized() throws Exception {
         Process tty = Specs.process("sh", "-c", "tty; stty size; read x; stty size").toBuilder()
                 .setTerminal(true).setConsoleSize(Box.newBuilder().setHeight(24).setWidth(80)).build();
@@ -239,6 +270,15 @@ class ContainerLifecycleTest {
         JsonNode state = new ObjectMapper().readTree(p.getInputStream());
         assertThat(p.waitFor()).isZero();
         return state.path("status").asText();
+    }
+
+    /** The {@code data} of {@code runc events --stats}: runc's own sample of the container's cgroup. */
+    private JsonNode runcEventsStats(String id) throws Exception {
+        java.lang.Process p = new ProcessBuilder(AgentOptions.findRunc().toString(), "--root",
+                agent.stateDir.resolve("runc").toString(), "events", "--stats", id).start();
+        JsonNode event = new ObjectMapper().readTree(p.getInputStream());
+        assertThat(p.waitFor()).isZero();
+        return event.path("data");
     }
 
     private List<String> runcPids(String id) throws Exception {

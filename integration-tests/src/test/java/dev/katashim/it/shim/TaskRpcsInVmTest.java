@@ -155,6 +155,10 @@ class TaskRpcsInVmTest {
         Matcher pids = Pattern.compile("pids\\.current\\s+(\\d+)").matcher(metrics.stdout());
         assertThat(pids.find()).as(metrics.stdout()).isTrue();
         assertThat(Long.parseLong(pids.group(1))).isPositive();
+        // the guest's cgroup v2 files, read by the agent: CPU time in nanoseconds, as v1's cpuacct
+        Matcher cpu = Pattern.compile("cpuacct\\.usage\\s+(\\d+)").matcher(metrics.stdout());
+        assertThat(cpu.find()).as(metrics.stdout()).isTrue();
+        assertThat(Long.parseLong(cpu.group(1))).isPositive();
 
         CommandResult ps = pod.ctr("task", "ps", app);
         assertThat(ps.exitCode()).as(ps.toString()).isZero();

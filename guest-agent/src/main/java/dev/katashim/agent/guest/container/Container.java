@@ -13,12 +13,16 @@ import dev.katashim.agent.guest.process.WindowSizeGate;
 import dev.katashim.agent.guest.runc.Runc;
 import dev.katashim.agent.guest.runc.RuncException;
 import dev.katashim.agent.guest.sandbox.ContainerNamespaces;
+import dev.katashim.agent.guest.stats.CgroupSampler;
+import dev.katashim.agent.guest.stats.CgroupStatsMapper;
 import dev.katashim.protocols.kata.agent.Box;
+import dev.katashim.protocols.kata.agent.CgroupStats;
 import dev.katashim.protocols.kata.agent.LinuxResources;
 import dev.katashim.protocols.kata.agent.Process;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +41,7 @@ import java.util.function.Consumer;
  * transition done with runc. Invalid transitions answer FAILED_PRECONDITION naming the state.
  * runc runs detached: the agent reaps the processes, looks at the cgroup's OOM kills when one
  * ends, and deletes the container from runc when its init has ended.
- * Why it is long (~510 lines): every transition and its undo on failure must see the same state
+ * Why it is long (~540 lines): every transition and its undo on failure must see the same state
  * under one monitor (the detached runc, the held terminal start, the exec table, the OOM look);
  * split across classes, that state would have to be shared and locked from several places.
  */
@@ -52,7 +56,7 @@ public final class Container {
      * @param config          its config.json (written to the bundle already)
      * @param storages        the mount points of the sandbox storages it holds a reference to
      * @param pidNamespaceOf  the container whose pid namespace it joins when it starts, or null for a new one
-     * @param cgroupDirs      its cgroup in every hierarchy, for its OOM kills
+     * @param cgroupDirs      its cgroup in every hierarchy, for its OOM kills and statistics
      */
     public record Definition(String id, String initExecId, Bundle bundle, ObjectNode config, List<String> storages,
                              Container pidNamespaceOf, List<Path> cgroupDirs) {
@@ -71,6 +75,7 @@ public final class Container {
     private final Runc runc;
     private final Path consoleDir;
     private final Consumer<String> oomListener;
+    private final List<Path> cgroupDirs;
     private final OomKills oomKills;
     private final Map<String, ContainerProcess> processes = new LinkedHashMap<>();
     private final CompletableFuture<Integer> initExit = new CompletableFuture<>();
@@ -88,6 +93,7 @@ public final class Container {
         this.runc = runc;
         this.consoleDir = consoleDir;
         this.oomListener = oomListener;
+        this.cgroupDirs = definition.cgroupDirs();
         this.oomKills = new OomKills(definition.cgroupDirs());
     }
 
@@ -423,8 +429,8 @@ public final class Container {
         }
     }
 
-    /** One cgroup statistics sample from runc, and the init's pid (for its network namespace). */
-    public record StatsSample(JsonNode cgroup, long initPid) {
+    /** One cgroup statistics sample, and the init's pid (for its network namespace). */
+    public record StatsSample(CgroupStats cgroup, long initPid) {
     }
 
     public StatsSample stats() throws RuncException {
@@ -436,7 +442,20 @@ public final class Container {
                 default -> throw AgentStatus.precondition("container " + AgentStatus.quote(id) + " is " + state.name() + ": it has no statistics");
             };
         }
-        return new StatsSample(runc.stats(id), init.pid());
+        return new StatsSample(cgroupStats(), init.pid());
+    }
+
+    /** Read from the cgroup files; from {@code runc events --stats} (slower, a fork) if they cannot be read. */
+    private CgroupStats cgroupStats() throws RuncException {
+        Optional<CgroupSampler> sampler = CgroupSampler.of(cgroupDirs);
+        if (sampler.isPresent()) {
+            try {
+                return sampler.get().sample();
+            } catch (IOException e) {
+                log.debug("container {}: cgroup files unreadable ({}), asking runc for its statistics", id, e.toString());
+            }
+        }
+        return CgroupStatsMapper.map(runc.stats(id));
     }
 
     /**

@@ -1,0 +1,174 @@
+package dev.katashim.agent.guest.stats;
+
+import dev.katashim.protocols.kata.agent.BlkioStats;
+import dev.katashim.protocols.kata.agent.BlkioStatsEntry;
+import dev.katashim.protocols.kata.agent.CgroupStats;
+import dev.katashim.protocols.kata.agent.CpuStats;
+import dev.katashim.protocols.kata.agent.CpuUsage;
+import dev.katashim.protocols.kata.agent.HugetlbStats;
+import dev.katashim.protocols.kata.agent.MemoryData;
+import dev.katashim.protocols.kata.agent.MemoryStats;
+import dev.katashim.protocols.kata.agent.PidsStats;
+import dev.katashim.protocols.kata.agent.ThrottlingData;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * A container's cgroup v1 statistics: one directory per hierarchy (cpu, cpuacct, memory, pids,
+ * blkio, hugetlb, … mounted apart or together), each file looked up in whichever directory holds
+ * it. The figures are runc's: {@code cpuacct.stat} ticks are USER_HZ (100 per second) and become
+ * nanoseconds; the blkio tables are the CFQ/BFQ ones where the kernel has them, else the throttle
+ * ones.
+ */
+record CgroupV1Sampler(List<Path> dirs) implements CgroupSampler {
+    private static final long NANOS_PER_TICK = 1_000_000_000L / 100; // USER_HZ is 100 on every Linux architecture runc supports
+
+    CgroupV1Sampler {
+        dirs = List.copyOf(dirs);
+    }
+
+    @Override
+    public CgroupStats sample() throws IOException {
+        CgroupStats stats = CgroupStats.newBuilder()
+                .setCpuStats(cpu())
+                .setMemoryStats(memory())
+                .setPidsStats(pids())
+                .setBlkioStats(blkio())
+                .putAllHugetlbStats(hugetlb())
+                .build();
+        if (dirs.stream().noneMatch(Files::isDirectory)) { // removed while read: what was read may be zeros
+            throw new NoSuchFileException(dirs.getFirst().toString(), null, "the cgroup was removed while its statistics were read");
+        }
+        return stats;
+    }
+
+    /** The file of that name in the hierarchy that has it (empty if none has it). */
+    private Optional<Path> file(String name) {
+        return dirs.stream().map(d -> d.resolve(name)).filter(Files::exists).findFirst();
+    }
+
+    private long number(String name) throws IOException {
+        Optional<Path> file = file(name);
+        return file.isPresent() ? CgroupFiles.number(file.get()) : 0;
+    }
+
+    private Map<String, Long> flatKeyed(String name) throws IOException {
+        Optional<Path> file = file(name);
+        return file.isPresent() ? CgroupFiles.flatKeyed(file.get()) : Map.of();
+    }
+
+    private CpuStats cpu() throws IOException {
+        CpuUsage.Builder usage = CpuUsage.newBuilder().setTotalUsage(number("cpuacct.usage"));
+        Optional<Path> perCpu = file("cpuacct.usage_percpu");
+        if (perCpu.isPresent()) {
+            for (String value : Files.readString(perCpu.get()).strip().split("\\s+")) {
+                if (!value.isEmpty()) {
+                    usage.addPercpuUsage(CgroupFiles.parse(perCpu.get(), value));
+                }
+            }
+        }
+        Map<String, Long> ticks = flatKeyed("cpuacct.stat");
+        usage.setUsageInUsermode(ticks.getOrDefault("user", 0L) * NANOS_PER_TICK)
+                .setUsageInKernelmode(ticks.getOrDefault("system", 0L) * NANOS_PER_TICK);
+        Map<String, Long> throttling = flatKeyed("cpu.stat");
+        return CpuStats.newBuilder().setCpuUsage(usage).setThrottlingData(ThrottlingData.newBuilder()
+                        .setPeriods(throttling.getOrDefault("nr_periods", 0L))
+                        .setThrottledPeriods(throttling.getOrDefault("nr_throttled", 0L))
+                        .setThrottledTime(throttling.getOrDefault("throttled_time", 0L)))
+                .build();
+    }
+
+    private MemoryStats memory() throws IOException {
+        Map<String, Long> stat = flatKeyed("memory.stat");
+        return MemoryStats.newBuilder()
+                .putAllStats(stat)
+                .setCache(stat.getOrDefault("cache", 0L))
+                .setUsage(memoryData("memory"))
+                .setSwapUsage(memoryData("memory.memsw"))
+                .setKernelUsage(memoryData("memory.kmem"))
+                .setUseHierarchy(number("memory.use_hierarchy") == 1)
+                .build();
+    }
+
+    /** {@code <prefix>.usage_in_bytes}, {@code .max_usage_in_bytes}, {@code .failcnt}, {@code .limit_in_bytes}; zero where absent (no swap or kernel accounting). */
+    private MemoryData memoryData(String prefix) throws IOException {
+        return MemoryData.newBuilder()
+                .setUsage(number(prefix + ".usage_in_bytes"))
+                .setMaxUsage(number(prefix + ".max_usage_in_bytes"))
+                .setFailcnt(number(prefix + ".failcnt"))
+                .setLimit(number(prefix + ".limit_in_bytes"))
+                .build();
+    }
+
+    private PidsStats pids() throws IOException {
+        long max = number("pids.max");
+        return PidsStats.newBuilder().setCurrent(number("pids.current")).setLimit(max == CgroupFiles.UNLIMITED ? 0 : max).build();
+    }
+
+    private BlkioStats blkio() throws IOException {
+        BlkioStats.Builder blkio = BlkioStats.newBuilder();
+        Optional<Path> scheduler = file("blkio.io_serviced_recursive");
+        if (scheduler.isPresent() && !Files.readString(scheduler.get()).isBlank()) {
+            entries("blkio.io_service_bytes_recursive", blkio::addIoServiceBytesRecursive);
+            entries("blkio.io_serviced_recursive", blkio::addIoServicedRecursive);
+            entries("blkio.io_queued_recursive", blkio::addIoQueuedRecursive);
+            entries("blkio.io_service_time_recursive", blkio::addIoServiceTimeRecursive);
+            entries("blkio.io_wait_time_recursive", blkio::addIoWaitTimeRecursive);
+            entries("blkio.io_merged_recursive", blkio::addIoMergedRecursive);
+            entries("blkio.time_recursive", blkio::addIoTimeRecursive);
+            entries("blkio.sectors_recursive", blkio::addSectorsRecursive);
+        } else {
+            entries("blkio.throttle.io_service_bytes_recursive", blkio::addIoServiceBytesRecursive);
+            entries("blkio.throttle.io_serviced_recursive", blkio::addIoServicedRecursive);
+        }
+        return blkio.build();
+    }
+
+    /** Lines {@code MAJ:MIN Op value} or {@code MAJ:MIN value}; the closing {@code Total n} is no device. */
+    private void entries(String name, Consumer<BlkioStatsEntry> add) throws IOException {
+        Optional<Path> file = file(name);
+        if (file.isEmpty()) {
+            return;
+        }
+        for (String[] fields : CgroupFiles.fieldsIfPresent(file.get())) {
+            String[] device = fields[0].split(":");
+            if (device.length != 2 || fields.length < 2) {
+                continue;
+            }
+            BlkioStatsEntry.Builder entry = BlkioStatsEntry.newBuilder()
+                    .setMajor(CgroupFiles.parse(file.get(), device[0]))
+                    .setMinor(CgroupFiles.parse(file.get(), device[1]));
+            if (fields.length >= 3) {
+                entry.setOp(fields[1]);
+            }
+            add.accept(entry.setValue(CgroupFiles.parse(file.get(), fields[fields.length - 1])).build());
+        }
+    }
+
+    /** {@code hugetlb.<size>.usage_in_bytes}, {@code .max_usage_in_bytes}, {@code .failcnt}, keyed by size ("2MB"). */
+    private Map<String, HugetlbStats> hugetlb() throws IOException {
+        Map<String, HugetlbStats> sizes = new TreeMap<>();
+        for (Path dir : dirs) {
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path file : files.filter(f -> f.getFileName().toString().matches("hugetlb\\.[^.]+\\.usage_in_bytes")).toList()) {
+                    String prefix = "hugetlb." + file.getFileName().toString().split("\\.")[1];
+                    sizes.put(prefix.substring("hugetlb.".length()), HugetlbStats.newBuilder()
+                            .setUsage(CgroupFiles.number(file))
+                            .setMaxUsage(number(prefix + ".max_usage_in_bytes"))
+                            .setFailcnt(number(prefix + ".failcnt"))
+                            .build());
+                }
+            }
+        }
+        return sizes;
+    }
+}
