@@ -8,11 +8,12 @@ public sealed interface HypervisorSettings {
 
     /**
      * {@code [hypervisor.qemu]}, with upstream's keys; {@code disableGuestSeccomp} (upstream's default
-     * true) drops the containers' seccomp profiles before they reach the guest.
+     * true) drops the containers' seccomp profiles before they reach the guest;
+     * {@code reclaimGuestFreedMemory} (upstream's default false) gives the host back what the guest frees.
      */
     record Qemu(Path path, Path kernel, Path initrd, Path image, String machineType, int defaultVcpus,
                 int defaultMemoryMiB, SharedFs sharedFs, List<String> kernelParams, boolean enableDebug,
-                String accelerator, boolean disableGuestSeccomp) implements HypervisorSettings {
+                String accelerator, boolean disableGuestSeccomp, boolean reclaimGuestFreedMemory) implements HypervisorSettings {
     }
 
     /**

@@ -122,7 +122,8 @@ public final class KataConfigLoader {
                 words(q.path("kernel_params").asText("")),
                 q.path("enable_debug").asBoolean(false),
                 q.path("accelerator").asText("auto"),
-                q.path("disable_guest_seccomp").asBoolean(true));
+                q.path("disable_guest_seccomp").asBoolean(true),
+                q.path("reclaim_guest_freed_memory").asBoolean(false));
     }
 
     private static KataConfig.Agent agent(Path file, JsonNode root) {

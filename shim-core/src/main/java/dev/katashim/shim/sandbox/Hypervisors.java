@@ -60,6 +60,7 @@ final class Hypervisors {
                     case NONE -> QemuConfig.SharedFs.NONE;
                 }, directory.sharedDir())
                 .withAccelerator(QemuConfig.Accelerator.parse(settings.accelerator()))
-                .withDebug(settings.enableDebug());
+                .withDebug(settings.enableDebug())
+                .withReclaimGuestFreedMemory(settings.reclaimGuestFreedMemory());
     }
 }

@@ -34,6 +34,7 @@ class KataConfigLoaderTest {
                 shared_fs = "virtio-9p"
                 kernel_params = "quiet agent.debug=1"
                 enable_debug = true
+                reclaim_guest_freed_memory = true
 
                 [agent.kata]
                 dial_timeout = 30
@@ -47,7 +48,7 @@ class KataConfigLoaderTest {
         assertThat(config.source()).isEqualTo(file);
         assertThat(config.hypervisor()).isEqualTo(new HypervisorSettings.Qemu(Path.of("/usr/bin/qemu-system-x86_64"),
                 Path.of("/opt/kata/vmlinuz"), Path.of("/opt/kata/initramfs.img"), null, "q35", 2, 1024,
-                HypervisorSettings.SharedFs.VIRTIO_9P, List.of("quiet", "agent.debug=1"), true, "auto", true));
+                HypervisorSettings.SharedFs.VIRTIO_9P, List.of("quiet", "agent.debug=1"), true, "auto", true, true));
         assertThat(config.agent()).isEqualTo(new KataConfig.Agent(Duration.ofSeconds(30), true, KataConfig.Agent.DEFAULT_CREATE_CONTAINER_TIMEOUT));
         assertThat(config.runtime()).isEqualTo(new KataConfig.Runtime(true, true));
     }

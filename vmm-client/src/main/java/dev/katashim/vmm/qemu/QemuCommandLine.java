@@ -75,6 +75,11 @@ public final class QemuCommandLine {
             case NONE -> {
             }
         }
+        if (config.reclaimGuestFreedMemory()) {
+            // never inflated: only its free page reporting is used (the guest's virtio_balloon reports
+            // freed 2 MiB blocks; QEMU discards them, so boot-time buffers stop costing host memory)
+            args.addAll(List.of("-device", "virtio-balloon-pci,id=balloon0,free-page-reporting=on"));
+        }
         // lets a guest that loads pvpanic-pci report a panic (QMP GUEST_PANICKED) before it reboots
         args.addAll(List.of("-device", "pvpanic-pci"));
         args.addAll(List.of("-qmp", "unix:" + escape(files.qmpSocket().toString()) + ",server=on,wait=off"));

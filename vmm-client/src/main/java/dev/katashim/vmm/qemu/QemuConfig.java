@@ -10,7 +10,7 @@ import java.util.Optional;
  * How to run a sandbox's QEMU. Upstream's {@code [hypervisor.qemu]} keys map here: {@code path},
  * {@code kernel}, {@code initrd} / {@code image}, {@code machine_type}, {@code default_vcpus},
  * {@code default_memory}, {@code kernel_params}, {@code shared_fs}, {@code enable_debug},
- * {@code firmware}. Build one with {@link #of} and adjust it with the {@code with...} methods.
+ * {@code firmware}, {@code reclaim_guest_freed_memory}. Build one with {@link #of} and adjust it with the {@code with...} methods.
  *
  * @param qemu        the QEMU binary
  * @param kernel      the guest kernel ({@code -kernel})
@@ -25,10 +25,13 @@ import java.util.Optional;
  * @param firmware    the BIOS ({@code -bios}); empty: qboot where installed (see {@link #DEFAULT_FIRMWARE}), else QEMU's SeaBIOS
  * @param virtiofsd   the virtio-fs daemon, for {@link SharedFs#VIRTIO_FS}
  * @param debug       kernel messages on the console (no {@code quiet}), and more logging
+ * @param reclaimGuestFreedMemory a virtio-balloon device with free page reporting: the guest tells
+ *                    QEMU which pages it has freed and QEMU gives them back to the host
+ *                    (upstream's {@code reclaim_guest_freed_memory})
  */
 public record QemuConfig(Path qemu, Path kernel, GuestRoot root, String machineType, int vcpus, int memoryMiB,
                          List<String> kernelParams, SharedFs sharedFs, Optional<Path> sharedDir, Accelerator accelerator,
-                         Optional<Path> firmware, Path virtiofsd, boolean debug) {
+                         Optional<Path> firmware, Path virtiofsd, boolean debug, boolean reclaimGuestFreedMemory) {
 
     public static final Path DEFAULT_QEMU = Path.of("/usr/bin/qemu-system-x86_64");
     public static final Path DEFAULT_VIRTIOFSD = Path.of("/usr/lib/qemu/virtiofsd");
@@ -111,47 +114,51 @@ public record QemuConfig(Path qemu, Path kernel, GuestRoot root, String machineT
     /** Defaults: system QEMU, q35, 1 vCPU, 512 MiB, no shared directory, accelerator auto, qboot if installed. */
     public static QemuConfig of(Path kernel, GuestRoot root) {
         return new QemuConfig(DEFAULT_QEMU, kernel, root, DEFAULT_MACHINE, 1, 512, List.of(), SharedFs.NONE,
-                Optional.empty(), Accelerator.AUTO, Optional.empty(), DEFAULT_VIRTIOFSD, false);
+                Optional.empty(), Accelerator.AUTO, Optional.empty(), DEFAULT_VIRTIOFSD, false, false);
     }
 
     public QemuConfig withQemu(Path qemu) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     public QemuConfig withMachineType(String machineType) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     public QemuConfig withVcpus(int vcpus) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     public QemuConfig withMemoryMiB(int memoryMiB) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     public QemuConfig withKernelParams(List<String> kernelParams) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     public QemuConfig withSharedFs(SharedFs sharedFs, Path sharedDir) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, Optional.ofNullable(sharedDir), accelerator, firmware, virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, Optional.ofNullable(sharedDir), accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     public QemuConfig withAccelerator(Accelerator accelerator) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     public QemuConfig withFirmware(Path firmware) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, Optional.ofNullable(firmware), virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, Optional.ofNullable(firmware), virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     public QemuConfig withVirtiofsd(Path virtiofsd) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     public QemuConfig withDebug(boolean debug) {
-        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug);
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
+    }
+
+    public QemuConfig withReclaimGuestFreedMemory(boolean reclaimGuestFreedMemory) {
+        return new QemuConfig(qemu, kernel, root, machineType, vcpus, memoryMiB, kernelParams, sharedFs, sharedDir, accelerator, firmware, virtiofsd, debug, reclaimGuestFreedMemory);
     }
 
     /** The firmware to pass with {@code -bios}: the configured one, else qboot where it is installed. */

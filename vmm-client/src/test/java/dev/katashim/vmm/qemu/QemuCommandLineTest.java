@@ -51,6 +51,14 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void freedGuestMemoryIsReclaimedThroughABalloonOnlyWhenAskedFor() {
+        AgentChannel channel = new AgentChannel.VirtioSerial(FILES.agentSocket());
+        assertThat(build(CONFIG, channel, Accelerator.TCG)).noneMatch(a -> a.contains("balloon"));
+        assertThat(build(CONFIG.withReclaimGuestFreedMemory(true), channel, Accelerator.TCG))
+                .containsSubsequence("-device", "virtio-balloon-pci,id=balloon0,free-page-reporting=on");
+    }
+
+    @Test
     void ninePShareWithEscapedCommas() {
         QemuConfig config = CONFIG.withSharedFs(SharedFs.NINE_P, Path.of("/shared/a,b"));
         List<String> argv = build(config, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.TCG);
