@@ -58,11 +58,11 @@ public final class TaskService {
     /** The Task service under {@code serviceName}: {@link #NAME} or {@link #NAME_V3}. */
     public ServiceDefinition definition(String serviceName) {
         return ServiceDefinition.builder(serviceName)
-                .unary("State", StateRequest.parser(), this::state)
+                .unaryNonBlocking("State", StateRequest.parser(), this::state)
                 .unary("Create", CreateTaskRequest.parser(), (r, c) -> locked(() -> create(r)))
                 .unary("Start", StartRequest.parser(), (r, c) -> locked(() -> start(r)))
                 .unary("Delete", DeleteRequest.parser(), (r, c) -> locked(() -> delete(r)))
-                .unary("Pids", PidsRequest.parser(), this::pids)
+                .unaryNonBlocking("Pids", PidsRequest.parser(), this::pids)
                 .unary("Pause", PauseRequest.parser(), (r, c) -> locked(() -> pause(r)))
                 .unary("Resume", ResumeRequest.parser(), (r, c) -> locked(() -> resume(r)))
                 .unary("Checkpoint", CheckpointTaskRequest.parser(), this::checkpoint)
@@ -73,7 +73,7 @@ public final class TaskService {
                 .unary("Update", UpdateTaskRequest.parser(), (r, c) -> locked(() -> update(r)))
                 .unary("Wait", WaitRequest.parser(), this::await)
                 .unary("Stats", StatsRequest.parser(), this::stats)
-                .unary("Connect", ConnectRequest.parser(), this::connect)
+                .unaryNonBlocking("Connect", ConnectRequest.parser(), this::connect)
                 .unary("Shutdown", ShutdownRequest.parser(), (r, c) -> locked(() -> shutdown(r)))
                 .build();
     }

@@ -56,6 +56,13 @@ public final class CallDispatcher {
         }
     }
 
+    /** Whether the request's method is registered as non-blocking (an unknown one is not: its failure is cheap anyway). */
+    public boolean nonBlocking(Request request) {
+        ServiceDefinition service = services.get(request.getService());
+        MethodDefinition<?, ?> method = service == null ? null : service.methods().get(request.getMethod());
+        return method != null && method.nonBlocking();
+    }
+
     private MethodDefinition<?, ?> lookup(String serviceName, String methodName) {
         ServiceDefinition service = services.get(serviceName);
         if (service == null) {

@@ -28,8 +28,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One client connection on the server side: checks each incoming frame, hands requests to
- * virtual threads, writes their responses, and enforces deadlines. The event loop never runs
- * handler code.
+ * virtual threads, writes their responses, and enforces deadlines. The event loop runs only the
+ * handlers registered as non-blocking (answers from memory, such as a task's State): for them the
+ * two hand-offs, to a thread and back to the loop for the write, cost more than the call itself.
  */
 final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ServerConnectionHandler.class);
@@ -158,6 +159,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         Call call = new Call(streamId, request.getService(), request.getMethod());
         calls.put(streamId, call);
+        if (dispatcher.nonBlocking(request)) {
+            call.answer(ctx.channel(), dispatcher.dispatch(request, 0)); // done before any deadline could pass
+            return;
+        }
         long deadline = 0;
         if (request.getTimeoutNano() > 0) {
             deadline = call.startNanos + request.getTimeoutNano();

@@ -27,8 +27,18 @@ public record ServiceDefinition(String name, Map<String, MethodDefinition<?, ?>>
 
         public <Req extends MessageLite, Resp extends MessageLite> Builder unary(
                 String method, Parser<Req> requestParser, UnaryHandler<Req, Resp> handler) {
-            if (methods.putIfAbsent(method, new MethodDefinition<>(method, requestParser, handler)) != null) {
-                throw new IllegalArgumentException(name + "/" + method + " is defined twice");
+            return add(new MethodDefinition<>(method, requestParser, handler, false));
+        }
+
+        /** A method whose handler answers from memory and never waits: see {@link MethodDefinition}. */
+        public <Req extends MessageLite, Resp extends MessageLite> Builder unaryNonBlocking(
+                String method, Parser<Req> requestParser, UnaryHandler<Req, Resp> handler) {
+            return add(new MethodDefinition<>(method, requestParser, handler, true));
+        }
+
+        private Builder add(MethodDefinition<?, ?> method) {
+            if (methods.putIfAbsent(method.name(), method) != null) {
+                throw new IllegalArgumentException(name + "/" + method.name() + " is defined twice");
             }
             return this;
         }

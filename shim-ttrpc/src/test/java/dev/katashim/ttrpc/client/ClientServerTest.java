@@ -191,6 +191,20 @@ class ClientServerTest {
     }
 
     @Test
+    void nonBlockingMethodsRunOnTheEventLoopAndTheOthersOnVirtualThreads() throws Exception {
+        assertThat(client.blockingCall(NAME, "Where", Empty.getDefaultInstance(), StringValue.parser(), CallOptions.DEFAULT).getValue())
+                .isEqualTo("virtual");
+        String loop = client.blockingCall(NAME, "WhereNonBlocking", Empty.getDefaultInstance(), StringValue.parser(), CallOptions.DEFAULT).getValue();
+        assertThat(loop).isNotEqualTo("virtual").isNotEqualTo(Thread.currentThread().getName());
+        // its failure is answered and observed as any other's; the connection serves on
+        assertThatThrownBy(() -> client.blockingCall(NAME, "FailNonBlocking", Int32Value.of(StatusCode.NOT_FOUND.number()), Empty.parser(), CallOptions.DEFAULT))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.getMessage()).contains("failed as asked, on the event loop"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> serverCalls.calls().stream().anyMatch(c -> c.method().equals("FailNonBlocking")
+                && c.status() == StatusCode.NOT_FOUND));
+        assertThat(echo("still serving").getValue()).isEqualTo("still serving");
+    }
+
+    @Test
     void requestAboveFourMebibytesFailsLocally() {
         assertThatThrownBy(() -> echo("y".repeat((4 << 20) + 1)))
                 .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED));

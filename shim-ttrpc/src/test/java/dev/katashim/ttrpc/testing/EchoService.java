@@ -12,7 +12,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A small service for exercising the ttrpc stack: echo, sleep, fail with a chosen code, show metadata. */
+/** A small service for exercising the ttrpc stack: echo, sleep, fail with a chosen code, show metadata and the handler's thread. */
 public final class EchoService {
     public static final String NAME = "katashim.test.Echo";
 
@@ -40,8 +40,18 @@ public final class EchoService {
                 })
                 .unary("Metadata", Empty.parser(), (request, ctx) ->
                         StringValue.of(new TreeMap<>(ctx.metadata()).toString()))
+                // the thread that ran the handler: "virtual", or the platform thread's name
+                .unary("Where", Empty.parser(), (request, ctx) -> StringValue.of(where()))
+                .unaryNonBlocking("WhereNonBlocking", Empty.parser(), (request, ctx) -> StringValue.of(where()))
+                .unaryNonBlocking("FailNonBlocking", Int32Value.parser(), (request, ctx) -> {
+                    throw new TtrpcException(StatusCode.fromNumber(request.getValue()), "failed as asked, on the event loop");
+                })
                 .unary("Deadline", Empty.parser(), (request, ctx) ->
                         Int64Value.of(ctx.hasDeadline() ? ctx.deadlineNanoTime() - System.nanoTime() : -1))
                 .build();
+    }
+
+    private static String where() {
+        return Thread.currentThread().isVirtual() ? "virtual" : Thread.currentThread().getName();
     }
 }
