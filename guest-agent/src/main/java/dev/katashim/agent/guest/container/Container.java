@@ -447,13 +447,13 @@ public final class Container {
 
     /** Read from the cgroup files; from {@code runc events --stats} (slower, a fork) if they cannot be read. */
     private CgroupStats cgroupStats() throws RuncException {
-        Optional<CgroupSampler> sampler = CgroupSampler.of(cgroupDirs);
-        if (sampler.isPresent()) {
-            try {
+        try {
+            Optional<CgroupSampler> sampler = CgroupSampler.of(cgroupDirs);
+            if (sampler.isPresent()) {
                 return sampler.get().sample();
-            } catch (IOException e) {
-                log.debug("container {}: cgroup files unreadable ({}), asking runc for its statistics", id, e.toString());
             }
+        } catch (IOException e) {
+            log.debug("container {}: cgroup files unreadable ({}), asking runc for its statistics", id, e.toString());
         }
         return CgroupStatsMapper.map(runc.stats(id));
     }

@@ -23,7 +23,7 @@ public sealed interface CgroupSampler permits CgroupV1Sampler, CgroupV2Sampler {
      * holds no controllers then), else the unified (v2) directory. Empty when no directory exists:
      * the container's cgroup is gone, or was never made.
      */
-    static Optional<CgroupSampler> of(List<Path> dirs) {
+    static Optional<CgroupSampler> of(List<Path> dirs) throws IOException {
         List<Path> existing = dirs.stream().filter(Files::isDirectory).toList();
         List<Path> v1 = existing.stream().filter(d -> !Files.exists(d.resolve("cgroup.controllers"))).toList();
         if (!v1.isEmpty()) {

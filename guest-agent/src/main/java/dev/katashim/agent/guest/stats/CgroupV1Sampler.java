@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,11 +30,20 @@ import java.util.stream.Stream;
  * nanoseconds; the blkio tables are the CFQ/BFQ ones where the kernel has them, else the throttle
  * ones.
  */
-record CgroupV1Sampler(List<Path> dirs) implements CgroupSampler {
+final class CgroupV1Sampler implements CgroupSampler {
     private static final long NANOS_PER_TICK = 1_000_000_000L / 100; // USER_HZ is 100 on every Linux architecture runc supports
 
-    CgroupV1Sampler {
-        dirs = List.copyOf(dirs);
+    private final List<Path> dirs;
+    /** Every control file of the container's hierarchies by name: one listing per hierarchy, not a probe per file and hierarchy. */
+    private final Map<String, Path> files = new HashMap<>();
+
+    CgroupV1Sampler(List<Path> dirs) throws IOException {
+        this.dirs = List.copyOf(dirs);
+        for (Path dir : this.dirs) {
+            try (Stream<Path> listing = Files.list(dir)) {
+                listing.forEach(file -> files.putIfAbsent(file.getFileName().toString(), file));
+            }
+        }
     }
 
     @Override
@@ -53,7 +63,7 @@ record CgroupV1Sampler(List<Path> dirs) implements CgroupSampler {
 
     /** The file of that name in the hierarchy that has it (empty if none has it). */
     private Optional<Path> file(String name) {
-        return dirs.stream().map(d -> d.resolve(name)).filter(Files::exists).findFirst();
+        return Optional.ofNullable(files.get(name));
     }
 
     private long number(String name) throws IOException {
@@ -157,16 +167,14 @@ record CgroupV1Sampler(List<Path> dirs) implements CgroupSampler {
     /** {@code hugetlb.<size>.usage_in_bytes}, {@code .max_usage_in_bytes}, {@code .failcnt}, keyed by size ("2MB"). */
     private Map<String, HugetlbStats> hugetlb() throws IOException {
         Map<String, HugetlbStats> sizes = new TreeMap<>();
-        for (Path dir : dirs) {
-            try (Stream<Path> files = Files.list(dir)) {
-                for (Path file : files.filter(f -> f.getFileName().toString().matches("hugetlb\\.[^.]+\\.usage_in_bytes")).toList()) {
-                    String prefix = "hugetlb." + file.getFileName().toString().split("\\.")[1];
-                    sizes.put(prefix.substring("hugetlb.".length()), HugetlbStats.newBuilder()
-                            .setUsage(CgroupFiles.number(file))
-                            .setMaxUsage(number(prefix + ".max_usage_in_bytes"))
-                            .setFailcnt(number(prefix + ".failcnt"))
-                            .build());
-                }
+        for (Map.Entry<String, Path> file : files.entrySet()) {
+            if (file.getKey().matches("hugetlb\\.[^.]+\\.usage_in_bytes")) {
+                String prefix = "hugetlb." + file.getKey().split("\\.")[1];
+                sizes.put(prefix.substring("hugetlb.".length()), HugetlbStats.newBuilder()
+                        .setUsage(CgroupFiles.number(file.getValue()))
+                        .setMaxUsage(number(prefix + ".max_usage_in_bytes"))
+                        .setFailcnt(number(prefix + ".failcnt"))
+                        .build());
             }
         }
         return sizes;

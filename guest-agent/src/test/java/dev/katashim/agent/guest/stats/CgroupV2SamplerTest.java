@@ -89,7 +89,7 @@ class CgroupV2SamplerTest {
     }
 
     @Test
-    void aGoneCgroupHasNoSampler() {
+    void aGoneCgroupHasNoSampler() throws IOException {
         assertThat(CgroupSampler.of(List.of(dir.resolve("gone")))).isEmpty();
     }
 
