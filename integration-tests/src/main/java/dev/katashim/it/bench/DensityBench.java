@@ -22,7 +22,7 @@ import java.util.stream.IntStream;
  * Each pod must also answer {@code /metrics} on its management socket. Every N is a round of its
  * own: started one after the other ({@code ctr run -d}, timed), measured, killed and removed, and
  * nothing of the round may be left ({@link TaggedLeftovers}: process, mount, socket, directory, cgroup, task).
- * <p>Usage: {@code DensityBench [counts=1,5,10] [kernel=vmlinuz] [memoryMiB=1024] [reclaim=off|on]}:
+ * <p>Usage: {@code DensityBench [counts=1,5,10] [kernel=vmlinuz] [memoryMiB=1024] [reclaim=on|off]}:
  * kernel is a file of the guest image (vmlinuz, or vmlinux: the same kernel uncompressed); reclaim
  * is {@code reclaim_guest_freed_memory}. Exit status 1 when a pod failed or something was left.
  */
@@ -38,7 +38,7 @@ public final class DensityBench {
         int[] counts = Arrays.stream((args.length > 0 ? args[0] : "1,5,10").split(",")).mapToInt(Integer::parseInt).toArray();
         String kernel = args.length > 1 ? args[1] : KataConfigs.DEFAULT_KERNEL;
         int memory = args.length > 2 ? Integer.parseInt(args[2]) : KataConfigs.DEFAULT_MEMORY_MIB;
-        boolean reclaim = args.length > 3 && switch (args[3]) {
+        boolean reclaim = args.length <= 3 || switch (args[3]) {
             case "on" -> true;
             case "off" -> false;
             default -> throw new IllegalArgumentException("reclaim is on or off, not " + args[3]);
@@ -48,8 +48,8 @@ public final class DensityBench {
         boolean ok = true;
         try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
                 .commandTimeout(Duration.ofMinutes(10))
-                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, new KataConfigs.Guest(kernel, memory, "virtio-9p"),
-                        "reclaim_guest_freed_memory = " + reclaim, AGENT_DIAL_TIMEOUT_SECONDS).toString()).start()) {
+                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, new KataConfigs.Guest(kernel, memory, "virtio-9p", reclaim), "",
+                        AGENT_DIAL_TIMEOUT_SECONDS).toString()).start()) {
             Path rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path();
             System.out.printf("density: QEMU under TCG, 1 vCPU, %d MiB guest, kernel %s, reclaim_guest_freed_memory %s;"
                     + " pods started one after the other, settled %d s%n", memory, kernel, reclaim ? "on" : "off", SETTLE.toSeconds());

@@ -45,15 +45,18 @@ public final class KataConfigs {
 
     /** The same, sharing host files with the guest over {@code sharedFs} (virtio-9p, virtio-fs). */
     public static Path qemu(Path dir, Path repo, String sharedFs, String extra, int dialTimeoutSeconds) {
-        return qemu(dir, repo, new Guest(DEFAULT_KERNEL, DEFAULT_MEMORY_MIB, sharedFs), extra, dialTimeoutSeconds);
+        return qemu(dir, repo, new Guest(DEFAULT_KERNEL, DEFAULT_MEMORY_MIB, sharedFs, true), extra, dialTimeoutSeconds);
     }
 
     /** The kernel file of the guest image that the tests boot, and the guest memory they give. */
     public static final String DEFAULT_KERNEL = "vmlinuz";
     public static final int DEFAULT_MEMORY_MIB = 1024;
 
-    /** What the benchmarks vary in a QEMU sandbox: the guest image's kernel file, the guest's memory, the share. */
-    public record Guest(String kernelFile, int memoryMiB, String sharedFs) {
+    /**
+     * What the benchmarks vary in a QEMU sandbox: the guest image's kernel file, the guest's memory,
+     * the share, reclaim_guest_freed_memory (on in the tests, as in config/configuration-qemu.toml.in).
+     */
+    public record Guest(String kernelFile, int memoryMiB, String sharedFs, boolean reclaimFreedMemory) {
     }
 
     /** A QEMU sandbox booting {@code guest}. */
@@ -68,6 +71,7 @@ public final class KataConfigs {
                 "default_vcpus = 1",
                 "default_memory = " + guest.memoryMiB(),
                 "shared_fs = \"" + guest.sharedFs() + "\"",
+                "reclaim_guest_freed_memory = " + guest.reclaimFreedMemory(),
                 extra,
                 "",
                 "[agent.kata]",

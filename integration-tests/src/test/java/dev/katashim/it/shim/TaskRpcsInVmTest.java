@@ -168,6 +168,16 @@ class TaskRpcsInVmTest {
     }
 
     @Test
+    void theGuestReportsItsFreedPagesToABalloon() throws Exception {
+        // reclaim_guest_freed_memory: a virtio-balloon bound in the guest, free page reporting
+        // (feature bit 5, VIRTIO_BALLOON_F_REPORTING) negotiated
+        CommandResult features = pod.ctr("task", "exec", "--exec-id", containerd().uniqueId("balloon"), app, "/bin/sh", "-c",
+                "cat /sys/bus/virtio/drivers/virtio_balloon/virtio*/features");
+        assertThat(features.exitCode()).as(features.toString()).isZero();
+        assertThat(features.stdout().strip()).as(features.stdout()).hasSizeGreaterThan(5).satisfies(bits -> assertThat(bits.charAt(5)).isEqualTo('1'));
+    }
+
+    @Test
     void badInputIsRefusedNamingTheProblemAndThePodKeepsRunning() throws Exception {
         String exec = containerd().uniqueId("dup");
         assertThat(pod.ctr("task", "exec", "--detach", "--exec-id", exec, app, "/bin/sleep", "600").exitCode()).isZero();
