@@ -2,7 +2,6 @@ package dev.katashim.agent.guest.stats;
 
 import dev.katashim.protocols.kata.agent.BlkioStats;
 import dev.katashim.protocols.kata.agent.BlkioStatsEntry;
-import dev.katashim.protocols.kata.agent.CgroupStats;
 import dev.katashim.protocols.kata.agent.CpuStats;
 import dev.katashim.protocols.kata.agent.CpuUsage;
 import dev.katashim.protocols.kata.agent.HugetlbStats;
@@ -13,7 +12,6 @@ import dev.katashim.protocols.kata.agent.ThrottlingData;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -30,7 +28,7 @@ import java.util.stream.Stream;
  * nanoseconds; the blkio tables are the CFQ/BFQ ones where the kernel has them, else the throttle
  * ones.
  */
-final class CgroupV1Sampler implements CgroupSampler {
+final class CgroupV1Sampler extends CgroupSampler {
     private static final long NANOS_PER_TICK = 1_000_000_000L / 100; // USER_HZ is 100 on every Linux architecture runc supports
 
     private final List<Path> dirs;
@@ -47,18 +45,8 @@ final class CgroupV1Sampler implements CgroupSampler {
     }
 
     @Override
-    public CgroupStats sample() throws IOException {
-        CgroupStats stats = CgroupStats.newBuilder()
-                .setCpuStats(cpu())
-                .setMemoryStats(memory())
-                .setPidsStats(pids())
-                .setBlkioStats(blkio())
-                .putAllHugetlbStats(hugetlb())
-                .build();
-        if (dirs.stream().noneMatch(Files::isDirectory)) { // removed while read: what was read may be zeros
-            throw new NoSuchFileException(dirs.getFirst().toString(), null, "the cgroup was removed while its statistics were read");
-        }
-        return stats;
+    Path dir() {
+        return dirs.getFirst();
     }
 
     /** The file of that name in the hierarchy that has it (empty if none has it). */
@@ -76,7 +64,8 @@ final class CgroupV1Sampler implements CgroupSampler {
         return file.isPresent() ? CgroupFiles.flatKeyed(file.get()) : Map.of();
     }
 
-    private CpuStats cpu() throws IOException {
+    @Override
+    CpuStats cpu() throws IOException {
         CpuUsage.Builder usage = CpuUsage.newBuilder().setTotalUsage(number("cpuacct.usage"));
         Optional<Path> perCpu = file("cpuacct.usage_percpu");
         if (perCpu.isPresent()) {
@@ -97,7 +86,8 @@ final class CgroupV1Sampler implements CgroupSampler {
                 .build();
     }
 
-    private MemoryStats memory() throws IOException {
+    @Override
+    MemoryStats memory() throws IOException {
         Map<String, Long> stat = flatKeyed("memory.stat");
         return MemoryStats.newBuilder()
                 .putAllStats(stat)
@@ -119,12 +109,14 @@ final class CgroupV1Sampler implements CgroupSampler {
                 .build();
     }
 
-    private PidsStats pids() throws IOException {
+    @Override
+    PidsStats pids() throws IOException {
         long max = number("pids.max");
         return PidsStats.newBuilder().setCurrent(number("pids.current")).setLimit(max == CgroupFiles.UNLIMITED ? 0 : max).build();
     }
 
-    private BlkioStats blkio() throws IOException {
+    @Override
+    BlkioStats blkio() throws IOException {
         BlkioStats.Builder blkio = BlkioStats.newBuilder();
         Optional<Path> scheduler = file("blkio.io_serviced_recursive");
         if (scheduler.isPresent() && !Files.readString(scheduler.get()).isBlank()) {
@@ -165,7 +157,8 @@ final class CgroupV1Sampler implements CgroupSampler {
     }
 
     /** {@code hugetlb.<size>.usage_in_bytes}, {@code .max_usage_in_bytes}, {@code .failcnt}, keyed by size ("2MB"). */
-    private Map<String, HugetlbStats> hugetlb() throws IOException {
+    @Override
+    Map<String, HugetlbStats> hugetlb() throws IOException {
         Map<String, HugetlbStats> sizes = new TreeMap<>();
         for (Map.Entry<String, Path> file : files.entrySet()) {
             if (file.getKey().matches("hugetlb\\.[^.]+\\.usage_in_bytes")) {

@@ -2,7 +2,6 @@ package dev.katashim.agent.guest.stats;
 
 import dev.katashim.protocols.kata.agent.BlkioStats;
 import dev.katashim.protocols.kata.agent.BlkioStatsEntry;
-import dev.katashim.protocols.kata.agent.CgroupStats;
 import dev.katashim.protocols.kata.agent.CpuStats;
 import dev.katashim.protocols.kata.agent.CpuUsage;
 import dev.katashim.protocols.kata.agent.HugetlbStats;
@@ -13,7 +12,6 @@ import dev.katashim.protocols.kata.agent.ThrottlingData;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,24 +25,20 @@ import java.util.stream.Stream;
  * maximum usage, and the {@code max} count of {@code memory.events} (usage hit the limit) is the
  * fail count, as v1's {@code memory.failcnt}.
  */
-record CgroupV2Sampler(Path dir) implements CgroupSampler {
+final class CgroupV2Sampler extends CgroupSampler {
+    private final Path dir;
 
-    @Override
-    public CgroupStats sample() throws IOException {
-        CgroupStats stats = CgroupStats.newBuilder()
-                .setCpuStats(cpu())
-                .setMemoryStats(memory())
-                .setPidsStats(pids())
-                .setBlkioStats(io())
-                .putAllHugetlbStats(hugetlb())
-                .build();
-        if (!Files.isDirectory(dir)) { // removed while read: what was read may be zeros
-            throw new NoSuchFileException(dir.toString(), null, "the cgroup was removed while its statistics were read");
-        }
-        return stats;
+    CgroupV2Sampler(Path dir) {
+        this.dir = dir;
     }
 
-    private CpuStats cpu() throws IOException {
+    @Override
+    Path dir() {
+        return dir;
+    }
+
+    @Override
+    CpuStats cpu() throws IOException {
         // cpu.stat is there also when the cpu controller is not enabled (usage only)
         Map<String, Long> stat = CgroupFiles.flatKeyedIfPresent(dir.resolve("cpu.stat"));
         return CpuStats.newBuilder()
@@ -59,7 +53,8 @@ record CgroupV2Sampler(Path dir) implements CgroupSampler {
                 .build();
     }
 
-    private MemoryStats memory() throws IOException {
+    @Override
+    MemoryStats memory() throws IOException {
         Map<String, Long> stat = CgroupFiles.flatKeyedIfPresent(dir.resolve("memory.stat"));
         MemoryStats.Builder memory = MemoryStats.newBuilder().putAllStats(stat).setCache(stat.getOrDefault("file", 0L))
                 .setUseHierarchy(true); // v2 is always hierarchical
@@ -81,7 +76,8 @@ record CgroupV2Sampler(Path dir) implements CgroupSampler {
         return memory.build();
     }
 
-    private PidsStats pids() throws IOException {
+    @Override
+    PidsStats pids() throws IOException {
         var current = CgroupFiles.numberIfPresent(dir.resolve("pids.current"));
         if (current.isEmpty()) { // no pids controller: count the processes
             return PidsStats.newBuilder().setCurrent(CgroupFiles.fieldsIfPresent(dir.resolve("cgroup.procs")).size()).build();
@@ -91,7 +87,8 @@ record CgroupV2Sampler(Path dir) implements CgroupSampler {
     }
 
     /** {@code io.stat}: {@code MAJ:MIN rbytes=… wbytes=… rios=… wios=… dbytes=… dios=…} per device. */
-    private BlkioStats io() throws IOException {
+    @Override
+    BlkioStats blkio() throws IOException {
         BlkioStats.Builder io = BlkioStats.newBuilder();
         for (String[] fields : CgroupFiles.fieldsIfPresent(dir.resolve("io.stat"))) {
             String[] device = fields[0].split(":");
@@ -122,7 +119,8 @@ record CgroupV2Sampler(Path dir) implements CgroupSampler {
     }
 
     /** {@code hugetlb.<size>.current} and the {@code max} count of {@code hugetlb.<size>.events}, keyed by size ("2MB"). */
-    private Map<String, HugetlbStats> hugetlb() throws IOException {
+    @Override
+    Map<String, HugetlbStats> hugetlb() throws IOException {
         Map<String, HugetlbStats> sizes = new TreeMap<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : files.filter(f -> f.getFileName().toString().matches("hugetlb\\.[^.]+\\.current")).toList()) {
