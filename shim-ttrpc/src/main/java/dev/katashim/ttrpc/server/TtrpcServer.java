@@ -28,7 +28,8 @@ import java.util.concurrent.Executors;
 
 /**
  * A ttrpc server: services registered by full name, served on any number of endpoints, each
- * call on its own virtual thread. Pipeline per connection:
+ * call on its own virtual thread (a method registered as non-blocking on the connection's event
+ * loop). Pipeline per connection:
  * {@code [peer check] → FrameDecoder → FrameEncoder → ServerConnectionHandler}.
  */
 public final class TtrpcServer implements AutoCloseable {

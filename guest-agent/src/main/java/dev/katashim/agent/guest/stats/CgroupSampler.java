@@ -36,7 +36,7 @@ public abstract sealed class CgroupSampler permits CgroupV1Sampler, CgroupV2Samp
         return stats;
     }
 
-    /** The container's cgroup directory (for v1, of one hierarchy: the hierarchies' go together). */
+    /** The container's cgroup directory (for v1, that of one hierarchy: runc makes and removes them together). */
     abstract Path dir();
 
     abstract CpuStats cpu() throws IOException;
