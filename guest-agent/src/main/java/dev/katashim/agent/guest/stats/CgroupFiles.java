@@ -11,8 +11,9 @@ import java.util.Optional;
 
 /**
  * Reads cgroup control files as the kernel writes them: a number (or {@code max}, no limit), a
- * flat keyed file ({@code key value} per line), a nested keyed file ({@code key k=v k=v}).
- * Numbers are unsigned 64-bit: {@code max} reads as 2^64−1, as runc reports it.
+ * flat keyed file ({@code key value} per line), or any file as lines of fields (the caller splits
+ * nested {@code k=v} pairs and device tables). Numbers are unsigned 64-bit: {@code max} reads as
+ * 2^64−1, as runc reports it.
  */
 final class CgroupFiles {
     static final long UNLIMITED = -1L; // 18446744073709551615 unsigned

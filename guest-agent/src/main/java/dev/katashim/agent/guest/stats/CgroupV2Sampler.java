@@ -90,19 +90,20 @@ final class CgroupV2Sampler extends CgroupSampler {
     @Override
     BlkioStats blkio() throws IOException {
         BlkioStats.Builder io = BlkioStats.newBuilder();
-        for (String[] fields : CgroupFiles.fieldsIfPresent(dir.resolve("io.stat"))) {
+        Path file = dir.resolve("io.stat");
+        for (String[] fields : CgroupFiles.fieldsIfPresent(file)) {
             String[] device = fields[0].split(":");
             if (device.length != 2) {
                 continue;
             }
-            long major = CgroupFiles.parse(dir.resolve("io.stat"), device[0]);
-            long minor = CgroupFiles.parse(dir.resolve("io.stat"), device[1]);
+            long major = CgroupFiles.parse(file, device[0]);
+            long minor = CgroupFiles.parse(file, device[1]);
             for (int i = 1; i < fields.length; i++) {
                 String[] kv = fields[i].split("=", 2);
                 if (kv.length != 2) {
                     continue;
                 }
-                long value = CgroupFiles.parse(dir.resolve("io.stat"), kv[1]);
+                long value = CgroupFiles.parse(file, kv[1]);
                 BlkioStatsEntry.Builder entry = BlkioStatsEntry.newBuilder().setMajor(major).setMinor(minor).setValue(value);
                 switch (kv[0]) {
                     case "rbytes" -> io.addIoServiceBytesRecursive(entry.setOp("Read"));
