@@ -27,7 +27,7 @@ public final class VmBench {
         Path dir = TempDirs.createShort("kvb");
         try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
                 .commandTimeout(Duration.ofMinutes(3))
-                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, new KataConfigs.Guest(kernel, memory, "virtio-9p", true), "", 120).toString()).start()) {
+                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, new KataConfigs.Guest(kernel, memory, "virtio-9p", KataConfigs.DEFAULT_RECLAIM_FREED_MEMORY), "", 120).toString()).start()) {
             String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
             long[] vm = new long[runs];
             long[] runc = new long[runs];

@@ -45,16 +45,18 @@ public final class KataConfigs {
 
     /** The same, sharing host files with the guest over {@code sharedFs} (virtio-9p, virtio-fs). */
     public static Path qemu(Path dir, Path repo, String sharedFs, String extra, int dialTimeoutSeconds) {
-        return qemu(dir, repo, new Guest(DEFAULT_KERNEL, DEFAULT_MEMORY_MIB, sharedFs, true), extra, dialTimeoutSeconds);
+        return qemu(dir, repo, new Guest(DEFAULT_KERNEL, DEFAULT_MEMORY_MIB, sharedFs, DEFAULT_RECLAIM_FREED_MEMORY), extra, dialTimeoutSeconds);
     }
 
     /** The kernel file of the guest image that the tests boot, and the guest memory they give. */
     public static final String DEFAULT_KERNEL = "vmlinuz";
     public static final int DEFAULT_MEMORY_MIB = 1024;
+    /** reclaim_guest_freed_memory, on as in config/configuration-qemu.toml.in. */
+    public static final boolean DEFAULT_RECLAIM_FREED_MEMORY = true;
 
     /**
      * What the benchmarks vary in a QEMU sandbox: the guest image's kernel file, the guest's memory,
-     * the share, reclaim_guest_freed_memory (on in the tests, as in config/configuration-qemu.toml.in).
+     * the share, reclaim_guest_freed_memory.
      */
     public record Guest(String kernelFile, int memoryMiB, String sharedFs, boolean reclaimFreedMemory) {
     }
