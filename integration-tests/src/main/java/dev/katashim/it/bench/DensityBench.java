@@ -22,9 +22,10 @@ import java.util.stream.IntStream;
  * Each pod must also answer {@code /metrics} on its management socket. Every N is a round of its
  * own: started one after the other ({@code ctr run -d}, timed), measured, killed and removed, and
  * nothing of the round may be left ({@link TaggedLeftovers}: process, mount, socket, directory, cgroup, task).
- * <p>Usage: {@code DensityBench [counts=1,5,10] [kernel=vmlinuz] [memoryMiB=1024] [reclaim=on|off]}:
+ * <p>Usage: {@code DensityBench [counts=1,5,10] [kernel=vmlinuz] [memoryMiB=1024] [reclaim=on|off] [root=virtio-pmem]}:
  * kernel is a file of the guest image (vmlinuz, or vmlinux: the same kernel uncompressed); reclaim
- * is {@code reclaim_guest_freed_memory}. Exit status 1 when a pod failed or something was left.
+ * is {@code reclaim_guest_freed_memory}; root is the guest's root ({@link KataConfigs.GuestRootKind}:
+ * virtio-pmem, virtio-blk-pci, initramfs). Exit status 1 when a pod failed or something was left.
  */
 public final class DensityBench {
     /** Idle long enough for the guest's boot-time work (and QEMU's) to have finished. */
@@ -43,16 +44,17 @@ public final class DensityBench {
             case "off" -> false;
             default -> throw new IllegalArgumentException("reclaim is on or off, not " + args[3]);
         };
+        KataConfigs.GuestRootKind root = args.length > 4 ? KataConfigs.GuestRootKind.parse(args[4]) : KataConfigs.DEFAULT_ROOT;
         Path repo = Path.of("").toAbsolutePath();
         Path dir = TempDirs.createShort("kdb");
         boolean ok = true;
         try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
                 .commandTimeout(Duration.ofMinutes(10))
-                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, new KataConfigs.Guest(kernel, memory, "virtio-9p", reclaim), "",
+                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, new KataConfigs.Guest(kernel, root, memory, "virtio-9p", reclaim), "",
                         AGENT_DIAL_TIMEOUT_SECONDS).toString()).start()) {
             Path rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path();
-            System.out.printf("density: QEMU under TCG, 1 vCPU, %d MiB guest, kernel %s, reclaim_guest_freed_memory %s;"
-                    + " pods started one after the other, settled %d s%n", memory, kernel, reclaim ? "on" : "off", SETTLE.toSeconds());
+            System.out.printf("density: QEMU under TCG, 1 vCPU, %d MiB guest, kernel %s, root %s, reclaim_guest_freed_memory %s;"
+                    + " pods started one after the other, settled %d s%n", memory, kernel, root.key(), reclaim ? "on" : "off", SETTLE.toSeconds());
             System.out.println("  pods | ctr run -d, median | PSS per pod: shim + QEMU = total | /metrics answered | left behind");
             for (int n : counts) {
                 ok &= round(containerd, rootfs, n);

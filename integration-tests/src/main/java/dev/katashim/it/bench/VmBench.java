@@ -16,18 +16,19 @@ import java.util.Arrays;
  * VM sandboxes (QEMU, the guest image scripts/setup builds): {@code ctr run --rm ... echo} wall time
  * beside the runc shim in the same run, the start phases the shim measures (its
  * {@code kata_shim_sandbox_start_phase_seconds}), and the RSS of the shim and of QEMU per sandbox.
- * Usage: {@code VmBench [runs=3] [kernel=vmlinuz|vmlinux] [guest memoryMiB=1024]}.
+ * Usage: {@code VmBench [runs=3] [kernel=vmlinuz|vmlinux] [guest memoryMiB=1024] [root=virtio-pmem|virtio-blk-pci|initramfs]}.
  */
 public final class VmBench {
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         String kernel = args.length > 1 ? args[1] : KataConfigs.DEFAULT_KERNEL;
         int memory = args.length > 2 ? Integer.parseInt(args[2]) : KataConfigs.DEFAULT_MEMORY_MIB;
+        KataConfigs.GuestRootKind root = args.length > 3 ? KataConfigs.GuestRootKind.parse(args[3]) : KataConfigs.DEFAULT_ROOT;
         Path repo = Path.of("").toAbsolutePath();
         Path dir = TempDirs.createShort("kvb");
         try (PrivateContainerd containerd = PrivateContainerd.builder().prependToPath(repo.resolve("bin"))
                 .commandTimeout(Duration.ofMinutes(3))
-                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, new KataConfigs.Guest(kernel, memory, "virtio-9p", KataConfigs.DEFAULT_RECLAIM_FREED_MEMORY), "", 120).toString()).start()) {
+                .environment("KATA_CONF_FILE", KataConfigs.qemu(dir, repo, new KataConfigs.Guest(kernel, root, memory, "virtio-9p", KataConfigs.DEFAULT_RECLAIM_FREED_MEMORY), "", 120).toString()).start()) {
             String rootfs = BusyboxRootfs.create(dir.resolve("rootfs")).path().toString();
             long[] vm = new long[runs];
             long[] runc = new long[runs];
@@ -37,8 +38,8 @@ public final class VmBench {
             }
             Arrays.sort(vm);
             Arrays.sort(runc);
-            System.out.printf("ctr run --rm /bin/echo hi, median of %d (kernel %s, %d MiB guest): VM sandbox %.1f s, runc shim %.2f s, ratio %.0f%n",
-                    runs, kernel, memory, vm[runs / 2] / 1e9, runc[runs / 2] / 1e9, (double) vm[runs / 2] / runc[runs / 2]);
+            System.out.printf("ctr run --rm /bin/echo hi, median of %d (kernel %s, root %s, %d MiB guest): VM sandbox %.1f s, runc shim %.2f s, ratio %.0f%n",
+                    runs, kernel, root.key(), memory, vm[runs / 2] / 1e9, runc[runs / 2] / 1e9, (double) vm[runs / 2] / runc[runs / 2]);
 
             String id = containerd.uniqueId("vmb");
             CommandResult run = containerd.ctr("run", "-d", "--runtime", "io.containerd.kata.v2", "--rootfs", rootfs, id, "/bin/sleep", "600");

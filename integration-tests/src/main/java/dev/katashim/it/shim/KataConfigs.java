@@ -45,7 +45,8 @@ public final class KataConfigs {
 
     /** The same, sharing host files with the guest over {@code sharedFs} (virtio-9p, virtio-fs). */
     public static Path qemu(Path dir, Path repo, String sharedFs, String extra, int dialTimeoutSeconds) {
-        return qemu(dir, repo, new Guest(DEFAULT_KERNEL, DEFAULT_MEMORY_MIB, sharedFs, DEFAULT_RECLAIM_FREED_MEMORY), extra, dialTimeoutSeconds);
+        return qemu(dir, repo, new Guest(DEFAULT_KERNEL, DEFAULT_ROOT, DEFAULT_MEMORY_MIB, sharedFs, DEFAULT_RECLAIM_FREED_MEMORY), extra,
+                dialTimeoutSeconds);
     }
 
     /** The kernel file of the guest image that the tests boot, and the guest memory they give. */
@@ -53,12 +54,54 @@ public final class KataConfigs {
     public static final int DEFAULT_MEMORY_MIB = 1024;
     /** reclaim_guest_freed_memory, on as in config/configuration-qemu.toml.in. */
     public static final boolean DEFAULT_RECLAIM_FREED_MEMORY = true;
+    /** The guest's root, as config/configuration-qemu.toml.in: the root image on virtio-pmem. */
+    public static final GuestRootKind DEFAULT_ROOT = GuestRootKind.VIRTIO_PMEM;
 
     /**
-     * What the benchmarks vary in a QEMU sandbox: the guest image's kernel file, the guest's memory,
-     * the share, reclaim_guest_freed_memory.
+     * Where the guest's root comes from: the whole initramfs (initrd only), or the guest image's
+     * root.img behind its boot initramfs, on virtio-pmem (DAX) or virtio-blk.
      */
-    public record Guest(String kernelFile, int memoryMiB, String sharedFs, boolean reclaimFreedMemory) {
+    public enum GuestRootKind {
+        INITRAMFS("initramfs"), VIRTIO_PMEM("virtio-pmem"), VIRTIO_BLK("virtio-blk-pci");
+
+        private final String key;
+
+        GuestRootKind(String key) {
+            this.key = key;
+        }
+
+        public String key() {
+            return key;
+        }
+
+        /** initramfs, virtio-pmem or virtio-blk-pci (as vm_rootfs_driver spells the last two). */
+        public static GuestRootKind parse(String key) {
+            for (GuestRootKind kind : values()) {
+                if (kind.key.equals(key)) {
+                    return kind;
+                }
+            }
+            throw new IllegalArgumentException("the guest root is initramfs, virtio-pmem or virtio-blk-pci, not " + key);
+        }
+
+        /** The [hypervisor.qemu] lines that boot it from the guest image in {@code image}. */
+        String tomlLines(Path image) {
+            return switch (this) {
+                case INITRAMFS -> "initrd = \"" + image.resolve("initramfs.img") + "\"";
+                case VIRTIO_PMEM, VIRTIO_BLK -> String.join("\n",
+                        "image = \"" + image.resolve("root.img") + "\"",
+                        "initrd = \"" + image.resolve("boot-initramfs.img") + "\"",
+                        "vm_rootfs_driver = \"" + key + "\"",
+                        "rootfs_type = \"ext4\"");
+            };
+        }
+    }
+
+    /**
+     * What the benchmarks vary in a QEMU sandbox: the guest image's kernel file, the guest's root,
+     * the guest's memory, the share, reclaim_guest_freed_memory.
+     */
+    public record Guest(String kernelFile, GuestRootKind root, int memoryMiB, String sharedFs, boolean reclaimFreedMemory) {
     }
 
     /** A QEMU sandbox booting {@code guest}. */
@@ -68,7 +111,7 @@ public final class KataConfigs {
                 "[hypervisor.qemu]",
                 "path = \"/usr/bin/qemu-system-x86_64\"",
                 "kernel = \"" + image.resolve(guest.kernelFile()) + "\"",
-                "initrd = \"" + image.resolve("initramfs.img") + "\"",
+                guest.root().tomlLines(image),
                 "machine_type = \"q35\"",
                 "default_vcpus = 1",
                 "default_memory = " + guest.memoryMiB(),

@@ -10,10 +10,15 @@ public sealed interface HypervisorSettings {
      * {@code [hypervisor.qemu]}, with upstream's keys; {@code disableGuestSeccomp} (upstream's default
      * true) drops the containers' seccomp profiles before they reach the guest;
      * {@code reclaimGuestFreedMemory} (upstream's default false) gives the host back what the guest frees.
+     * With an {@code image}, {@code vmRootfsDriver} ({@code vm_rootfs_driver}: virtio-pmem, the default,
+     * or virtio-blk-pci) and {@code rootfsType} ({@code rootfs_type}: ext4, xfs, erofs) say how the guest
+     * mounts it, and an {@code initrd} beside it is the initramfs that does so (a kernel whose drivers
+     * are modules, as Debian's, needs one; upstream's kernel has them built in).
      */
-    record Qemu(Path path, Path kernel, Path initrd, Path image, String machineType, int defaultVcpus,
-                int defaultMemoryMiB, SharedFs sharedFs, List<String> kernelParams, boolean enableDebug,
-                String accelerator, boolean disableGuestSeccomp, boolean reclaimGuestFreedMemory) implements HypervisorSettings {
+    record Qemu(Path path, Path kernel, Path initrd, Path image, String vmRootfsDriver, String rootfsType,
+                String machineType, int defaultVcpus, int defaultMemoryMiB, SharedFs sharedFs, List<String> kernelParams,
+                boolean enableDebug, String accelerator, boolean disableGuestSeccomp,
+                boolean reclaimGuestFreedMemory) implements HypervisorSettings {
     }
 
     /**

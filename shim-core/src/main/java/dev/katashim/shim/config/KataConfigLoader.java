@@ -113,8 +113,17 @@ public final class KataConfigLoader {
         if (initrd == null && image == null) {
             throw new ConfigException(where + ": needs initrd or image");
         }
+        String rootfsDriver = q.path("vm_rootfs_driver").asText("virtio-pmem");
+        if (!List.of("virtio-pmem", "virtio-blk-pci", "virtio-blk").contains(rootfsDriver)) {
+            throw new ConfigException(where + ": vm_rootfs_driver = \"" + rootfsDriver + "\" is not one of virtio-pmem, virtio-blk-pci");
+        }
+        String rootfsType = q.path("rootfs_type").asText("ext4");
+        if (!List.of("ext4", "xfs", "erofs").contains(rootfsType)) {
+            throw new ConfigException(where + ": rootfs_type = \"" + rootfsType + "\" is not one of ext4, xfs, erofs");
+        }
         return new HypervisorSettings.Qemu(
                 path(where, "path", q.path("path").asText("/usr/bin/qemu-system-x86_64")), kernel, initrd, image,
+                rootfsDriver, rootfsType,
                 q.path("machine_type").asText("q35"),
                 positive(where, q, "default_vcpus", 1),
                 positive(where, q, "default_memory", 2048),

@@ -10,6 +10,7 @@ import dev.katashim.vmm.qemu.QemuHypervisor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** The hypervisor a configuration file asks for, set up for one sandbox directory. */
 final class Hypervisors {
@@ -46,8 +47,10 @@ final class Hypervisors {
             kernelParams.add(AGENT_DEBUG_PARAM);
         }
         kernelParams.addAll(settings.kernelParams());
-        QemuConfig.GuestRoot root = settings.initrd() != null ? new QemuConfig.GuestRoot.Initrd(settings.initrd())
-                : new QemuConfig.GuestRoot.Image(settings.image());
+        // an image is the root; an initrd beside it only mounts it
+        QemuConfig.GuestRoot root = settings.image() == null ? new QemuConfig.GuestRoot.Initrd(settings.initrd())
+                : new QemuConfig.GuestRoot.Image(settings.image(), QemuConfig.ImageDevice.parse(settings.vmRootfsDriver()),
+                        settings.rootfsType(), Optional.ofNullable(settings.initrd()));
         return QemuConfig.of(settings.kernel(), root)
                 .withQemu(settings.path())
                 .withMachineType(settings.machineType())

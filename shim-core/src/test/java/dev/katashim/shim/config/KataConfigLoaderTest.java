@@ -47,7 +47,7 @@ class KataConfigLoaderTest {
         KataConfig config = KataConfigLoader.load(file);
         assertThat(config.source()).isEqualTo(file);
         assertThat(config.hypervisor()).isEqualTo(new HypervisorSettings.Qemu(Path.of("/usr/bin/qemu-system-x86_64"),
-                Path.of("/opt/kata/vmlinuz"), Path.of("/opt/kata/initramfs.img"), null, "q35", 2, 1024,
+                Path.of("/opt/kata/vmlinuz"), Path.of("/opt/kata/initramfs.img"), null, "virtio-pmem", "ext4", "q35", 2, 1024,
                 HypervisorSettings.SharedFs.VIRTIO_9P, List.of("quiet", "agent.debug=1"), true, "auto", true, true));
         assertThat(config.agent()).isEqualTo(new KataConfig.Agent(Duration.ofSeconds(30), true, KataConfig.Agent.DEFAULT_CREATE_CONTAINER_TIMEOUT));
         assertThat(config.runtime()).isEqualTo(new KataConfig.Runtime(true, true));
@@ -125,6 +125,32 @@ class KataConfigLoaderTest {
         Path file = write("fc.toml", "[hypervisor.firecracker]\nkernel = \"/k\"\n");
         assertThatThrownBy(() -> KataConfigLoader.load(file))
                 .hasMessageContaining("unknown hypervisor name \"firecracker\"").hasMessageContaining(file.toString());
+    }
+
+    @Test
+    void aRootImageWithItsDriverAndFilesystemAndABadOneIsNamed() throws Exception {
+        var qemu = (HypervisorSettings.Qemu) KataConfigLoader.load(write("image.toml", """
+                [hypervisor.qemu]
+                kernel = "/k"
+                image = "/opt/kata/root.img"
+                initrd = "/opt/kata/boot-initramfs.img"
+                vm_rootfs_driver = "virtio-blk-pci"
+                rootfs_type = "erofs"
+                """)).hypervisor();
+        assertThat(qemu.image()).isEqualTo(Path.of("/opt/kata/root.img"));
+        assertThat(qemu.initrd()).isEqualTo(Path.of("/opt/kata/boot-initramfs.img"));
+        assertThat(qemu.vmRootfsDriver()).isEqualTo("virtio-blk-pci");
+        assertThat(qemu.rootfsType()).isEqualTo("erofs");
+        var defaults = (HypervisorSettings.Qemu) KataConfigLoader.load(write("image-defaults.toml",
+                "[hypervisor.qemu]\nkernel = \"/k\"\nimage = \"/i.img\"\n")).hypervisor();
+        assertThat(defaults.vmRootfsDriver()).as("upstream runtime-rs's default").isEqualTo("virtio-pmem");
+        assertThat(defaults.rootfsType()).isEqualTo("ext4");
+        String base = "[hypervisor.qemu]\nkernel = \"/k\"\nimage = \"/i.img\"\n";
+        assertThatThrownBy(() -> KataConfigLoader.load(write("bad-driver.toml", base + "vm_rootfs_driver = \"nvdimm\"\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("bad-driver.toml [hypervisor.qemu]")
+                .hasMessageContaining("vm_rootfs_driver = \"nvdimm\" is not one of virtio-pmem, virtio-blk-pci");
+        assertThatThrownBy(() -> KataConfigLoader.load(write("bad-fs.toml", base + "rootfs_type = \"btrfs\"\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("rootfs_type = \"btrfs\" is not one of ext4, xfs, erofs");
     }
 
     @Test

@@ -3,10 +3,13 @@ package dev.katashim.vmm.qemu;
 import dev.katashim.vmm.qemu.QemuConfig.Accelerator;
 import dev.katashim.vmm.qemu.QemuConfig.GuestRoot;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Builds QEMU's argv for one sandbox from its configuration; no side effects. */
+/** Builds QEMU's argv for one sandbox from its configuration; no side effects (it reads a root image's size). */
 public final class QemuCommandLine {
     /**
      * Kernel parameters every guest gets, after upstream Kata's: a serial console, reboot on panic
@@ -47,7 +50,7 @@ public final class QemuCommandLine {
         // TCG: "max" is every feature TCG emulates (RDRAND among them, so the guest has entropy at once)
         args.addAll(List.of("-cpu", accelerator == Accelerator.KVM ? "host" : "max"));
         args.addAll(List.of("-smp", Integer.toString(config.vcpus())));
-        args.addAll(List.of("-m", config.memoryMiB() + "M"));
+        args.addAll(List.of("-m", memory(config)));
         if (virtioFs) {
             // vhost-user needs guest RAM that virtiofsd can map: a shared memfd
             args.addAll(List.of("-object", "memory-backend-memfd,id=mem,size=" + config.memoryMiB() + "M,share=on"));
@@ -56,9 +59,19 @@ public final class QemuCommandLine {
         args.addAll(List.of("-kernel", config.kernel().toString()));
         switch (config.root()) {
             case GuestRoot.Initrd(var initrd) -> args.addAll(List.of("-initrd", initrd.toString()));
-            case GuestRoot.Image(var image) -> args.addAll(List.of(
-                    "-drive", "file=" + escape(image.toString()) + ",if=none,id=rootfs,format=raw,readonly=on",
-                    "-device", "virtio-blk-pci,drive=rootfs"));
+            case GuestRoot.Image image -> {
+                image.bootInitrd().ifPresent(initrd -> args.addAll(List.of("-initrd", initrd.toString())));
+                args.addAll(switch (image.device()) {
+                    // read-only and shared: the guest's reads map the host's page cache, and nothing writes the file
+                    case VIRTIO_PMEM -> List.of(
+                            "-object", "memory-backend-file,id=rootfs,mem-path=" + escape(image.path().toString())
+                                    + ",size=" + imageBytes(image) + ",readonly=on,share=on",
+                            "-device", "virtio-pmem-pci,memdev=rootfs,id=rootfs-pmem");
+                    case VIRTIO_BLK -> List.of(
+                            "-drive", "file=" + escape(image.path().toString()) + ",if=none,id=rootfs,format=raw,readonly=on",
+                            "-device", "virtio-blk-pci,drive=rootfs");
+                });
+            }
         }
         args.addAll(List.of("-append", kernelParams(config)));
         // append: the shim may empty an oversized console log, and QEMU then writes on at its new end
@@ -89,6 +102,26 @@ public final class QemuCommandLine {
     }
 
     /**
+     * {@code -m}: the guest's RAM, and for a virtio-pmem root the room its region takes beside RAM
+     * (QEMU places such devices above RAM, within {@code maxmem}, one slot each).
+     */
+    static String memory(QemuConfig config) {
+        if (config.root() instanceof GuestRoot.Image image && image.device() == QemuConfig.ImageDevice.VIRTIO_PMEM) {
+            long imageMiB = (imageBytes(image) + (1 << 20) - 1) >> 20;
+            return config.memoryMiB() + "M,slots=1,maxmem=" + (config.memoryMiB() + imageMiB) + "M";
+        }
+        return config.memoryMiB() + "M";
+    }
+
+    private static long imageBytes(GuestRoot.Image image) {
+        try {
+            return Files.size(image.path());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the size of the guest image " + image.path(), e);
+        }
+    }
+
+    /**
      * Tells the image's /init to mount the share over virtio-fs: unlike a 9p device, a virtio-fs
      * device shows no mount tag in the guest's sysfs (Linux 6.1), so the guest cannot find it alone.
      */
@@ -103,8 +136,15 @@ public final class QemuCommandLine {
         if (config.sharedFs() == QemuConfig.SharedFs.VIRTIO_FS) {
             params.add(VIRTIO_FS_PARAM);
         }
-        if (config.root() instanceof GuestRoot.Image) {
-            params.addAll(List.of("root=/dev/vda", "ro", "rootfstype=ext4"));
+        if (config.root() instanceof GuestRoot.Image image) {
+            params.addAll(List.of("root=" + image.device().guestDevice(), "ro", "rootfstype=" + image.fsType()));
+            if (image.device() == QemuConfig.ImageDevice.VIRTIO_PMEM) {
+                params.add("rootflags=dax");
+            }
+            if (image.bootInitrd().isEmpty()) {
+                // the kernel mounts the image itself and then runs this, our image's /init
+                params.add("init=/init");
+            }
         }
         params.addAll(config.kernelParams());
         return String.join(" ", params);

@@ -8,13 +8,13 @@ import java.util.Optional;
 
 /**
  * How to run a sandbox's QEMU. Upstream's {@code [hypervisor.qemu]} keys map here: {@code path},
- * {@code kernel}, {@code initrd} / {@code image}, {@code machine_type}, {@code default_vcpus},
+ * {@code kernel}, {@code initrd} / {@code image} ({@code vm_rootfs_driver}, {@code rootfs_type}), {@code machine_type}, {@code default_vcpus},
  * {@code default_memory}, {@code kernel_params}, {@code shared_fs}, {@code enable_debug},
  * {@code firmware}, {@code reclaim_guest_freed_memory}. Build one with {@link #of} and adjust it with the {@code with...} methods.
  *
  * @param qemu        the QEMU binary
  * @param kernel      the guest kernel ({@code -kernel})
- * @param root        the guest's root: an initramfs, or a raw rootfs image on a virtio-blk disk
+ * @param root        the guest's root: an initramfs, or a read-only image on virtio-pmem or virtio-blk
  * @param machineType {@code q35} (default: it boots as fast as {@code pc} and has PCIe) or {@code pc}
  * @param vcpus       {@code -smp}
  * @param memoryMiB   {@code -m}, in MiB
@@ -47,12 +47,73 @@ public record QemuConfig(Path qemu, Path kernel, GuestRoot root, String machineT
     public sealed interface GuestRoot {
         Path path();
 
-        /** An initramfs ({@code -initrd}). */
+        /** An initramfs ({@code -initrd}): the whole root, unpacked into guest RAM. */
         record Initrd(Path path) implements GuestRoot {
         }
 
-        /** A raw filesystem image, the guest's {@code /dev/vda} ({@code root=/dev/vda}). */
-        record Image(Path path) implements GuestRoot {
+        /**
+         * A read-only filesystem image (a whole-disk filesystem, no partition table), mounted as the
+         * guest's root.
+         *
+         * @param path       the image (upstream's {@code image})
+         * @param device     how the guest sees it (upstream's {@code vm_rootfs_driver})
+         * @param fsType     its filesystem (upstream's {@code rootfs_type}): ext4, xfs or erofs
+         * @param bootInitrd an initramfs that loads the drivers and mounts the image (the guest
+         *                   image's boot-initramfs.img); empty for a kernel with them built in
+         */
+        record Image(Path path, ImageDevice device, String fsType, Optional<Path> bootInitrd) implements GuestRoot {
+            public static final List<String> FS_TYPES = List.of("ext4", "xfs", "erofs");
+
+            public Image {
+                Objects.requireNonNull(path, "path");
+                Objects.requireNonNull(device, "device");
+                Objects.requireNonNull(bootInitrd, "bootInitrd");
+                if (!FS_TYPES.contains(fsType)) {
+                    throw new IllegalArgumentException("unsupported rootfs_type '" + fsType + "': expected one of " + String.join(", ", FS_TYPES));
+                }
+            }
+        }
+    }
+
+    /**
+     * The device a root image is on. virtio-pmem maps the file into guest memory: with DAX the guest
+     * runs its files from the host's page cache, which every VM of the same image shares, and keeps
+     * no copy of its own. virtio-blk is a disk: what the guest reads is copied into its page cache.
+     */
+    public enum ImageDevice {
+        VIRTIO_PMEM("virtio-pmem", "/dev/pmem0"), VIRTIO_BLK("virtio-blk-pci", "/dev/vda");
+
+        /**
+         * A virtio-pmem region is mapped into the guest in whole 2 MiB blocks (Linux's memory
+         * hotplug subsection), so the image's size must be a multiple of it.
+         */
+        public static final long PMEM_ALIGNMENT = 2L << 20;
+
+        private final String key;
+        private final String guestDevice;
+
+        ImageDevice(String key, String guestDevice) {
+            this.key = key;
+            this.guestDevice = guestDevice;
+        }
+
+        /** Upstream's {@code vm_rootfs_driver} name. */
+        public String key() {
+            return key;
+        }
+
+        /** The block device the guest kernel names it. */
+        public String guestDevice() {
+            return guestDevice;
+        }
+
+        /** Upstream's names: {@code virtio-pmem}, {@code virtio-blk-pci} (also {@code virtio-blk}). */
+        public static ImageDevice parse(String name) {
+            return switch (name) {
+                case "virtio-pmem" -> VIRTIO_PMEM;
+                case "virtio-blk-pci", "virtio-blk" -> VIRTIO_BLK;
+                default -> throw new IllegalArgumentException("unknown vm_rootfs_driver '" + name + "': expected virtio-pmem or virtio-blk-pci");
+            };
         }
     }
 

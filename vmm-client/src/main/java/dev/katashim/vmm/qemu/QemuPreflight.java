@@ -22,7 +22,17 @@ final class QemuPreflight {
         requireFile(config.kernel(), "guest kernel (hypervisor.qemu kernel)");
         switch (config.root()) {
             case QemuConfig.GuestRoot.Initrd(var initrd) -> requireFile(initrd, "guest initrd (hypervisor.qemu initrd)");
-            case QemuConfig.GuestRoot.Image(var image) -> requireFile(image, "guest image (hypervisor.qemu image)");
+            case QemuConfig.GuestRoot.Image image -> {
+                requireFile(image.path(), "guest image (hypervisor.qemu image)");
+                if (image.bootInitrd().isPresent()) {
+                    requireFile(image.bootInitrd().get(), "guest initrd that mounts the image (hypervisor.qemu initrd)");
+                }
+                long size = Files.size(image.path());
+                if (image.device() == QemuConfig.ImageDevice.VIRTIO_PMEM && (size == 0 || size % QemuConfig.ImageDevice.PMEM_ALIGNMENT != 0)) {
+                    throw new IOException("guest image (hypervisor.qemu image) is " + size + " bytes: on virtio-pmem it must be a"
+                            + " non-zero multiple of 2 MiB (pad it, or set vm_rootfs_driver = \"virtio-blk-pci\"): " + image.path());
+                }
+            }
         }
         if (config.firmware().isPresent()) {
             requireFile(config.firmware().get(), "firmware (hypervisor.qemu firmware)");

@@ -2,11 +2,15 @@ package dev.katashim.vmm.qemu;
 
 import dev.katashim.vmm.qemu.QemuConfig.Accelerator;
 import dev.katashim.vmm.qemu.QemuConfig.GuestRoot;
+import dev.katashim.vmm.qemu.QemuConfig.ImageDevice;
 import dev.katashim.vmm.qemu.QemuConfig.SharedFs;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -79,14 +83,44 @@ class QemuCommandLineTest {
     }
 
     @Test
-    void anImageIsAReadOnlyVirtioBlkRootAndDebugDropsQuiet() {
-        QemuConfig config = QemuConfig.of(Path.of("/k/vmlinuz"), new GuestRoot.Image(Path.of("/k/rootfs.img")))
+    void anImageOnVirtioBlkIsAReadOnlyDiskTheKernelMountsAndDebugDropsQuiet() {
+        QemuConfig config = QemuConfig.of(Path.of("/k/vmlinuz"),
+                        new GuestRoot.Image(Path.of("/k/rootfs.img"), ImageDevice.VIRTIO_BLK, "ext4", Optional.empty()))
                 .withDebug(true).withKernelParams(List.of("agent.log=debug"));
         List<String> argv = build(config, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.TCG);
         assertThat(argv).containsSubsequence("-drive", "file=/k/rootfs.img,if=none,id=rootfs,format=raw,readonly=on",
-                "-device", "virtio-blk-pci,drive=rootfs").doesNotContain("-initrd");
+                "-device", "virtio-blk-pci,drive=rootfs").doesNotContain("-initrd").containsSubsequence("-m", "512M");
         String append = argv.get(argv.indexOf("-append") + 1);
-        assertThat(append).doesNotContain("quiet").contains("root=/dev/vda ro rootfstype=ext4").endsWith("agent.log=debug");
+        assertThat(append).doesNotContain("quiet").doesNotContain("dax")
+                .contains("root=/dev/vda ro rootfstype=ext4 init=/init").endsWith("agent.log=debug");
+    }
+
+    @Test
+    void anImageOnVirtioPmemIsMappedReadOnlyBesideRamAndMountedWithDaxByItsBootInitrd(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("root.img");
+        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw")) {
+            file.setLength(150L << 20); // sparse: only its size matters here
+        }
+        QemuConfig config = QemuConfig.of(Path.of("/k/vmlinuz"),
+                        new GuestRoot.Image(image, ImageDevice.VIRTIO_PMEM, "ext4", Optional.of(Path.of("/k/boot.img"))))
+                .withMemoryMiB(1024);
+        List<String> argv = build(config, new AgentChannel.VirtioSerial(FILES.agentSocket()), Accelerator.TCG);
+        assertThat(argv).containsSubsequence("-m", "1024M,slots=1,maxmem=1174M")
+                .containsSubsequence("-initrd", "/k/boot.img")
+                .containsSubsequence("-object", "memory-backend-file,id=rootfs,mem-path=" + image + ",size=" + (150L << 20) + ",readonly=on,share=on",
+                        "-device", "virtio-pmem-pci,memdev=rootfs,id=rootfs-pmem")
+                .doesNotContain("-drive");
+        String append = argv.get(argv.indexOf("-append") + 1);
+        assertThat(append).contains("root=/dev/pmem0 ro rootfstype=ext4 rootflags=dax").doesNotContain("init=/init");
+    }
+
+    @Test
+    void imageSettingsAreValidatedByName() {
+        assertThatThrownBy(() -> ImageDevice.parse("nvdimm")).hasMessageContaining("vm_rootfs_driver 'nvdimm'")
+                .hasMessageContaining("virtio-pmem or virtio-blk-pci");
+        assertThat(ImageDevice.parse("virtio-blk")).isEqualTo(ImageDevice.VIRTIO_BLK);
+        assertThatThrownBy(() -> new GuestRoot.Image(Path.of("/k/r.img"), ImageDevice.VIRTIO_PMEM, "btrfs", Optional.empty()))
+                .hasMessageContaining("rootfs_type 'btrfs'").hasMessageContaining("ext4, xfs, erofs");
     }
 
     @Test

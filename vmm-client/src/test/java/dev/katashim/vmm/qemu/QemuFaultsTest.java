@@ -5,6 +5,7 @@ import dev.katashim.vmm.Signal;
 import dev.katashim.vmm.VmmExit;
 import dev.katashim.vmm.qemu.QemuConfig.Accelerator;
 import dev.katashim.vmm.qemu.QemuConfig.GuestRoot;
+import dev.katashim.vmm.qemu.QemuConfig.ImageDevice;
 import dev.katashim.vmm.testing.Commands;
 import dev.katashim.vmm.testing.TestInitramfs;
 import dev.katashim.vmm.testing.TestKernel;
@@ -13,10 +14,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -131,10 +135,33 @@ class QemuFaultsTest {
     @Test
     void missingImageIsNamed() throws Exception {
         Path missing = Path.of("/nonexistent/rootfs-test.img");
-        QemuHypervisor vm = new QemuHypervisor(QemuConfig.of(kernel.vmlinuz(), new GuestRoot.Image(missing)));
+        QemuHypervisor vm = new QemuHypervisor(QemuConfig.of(kernel.vmlinuz(),
+                new GuestRoot.Image(missing, ImageDevice.VIRTIO_PMEM, "ext4", Optional.empty())));
         assertThatThrownBy(() -> vm.start(TestSandboxes.newSandbox("noimage")))
                 .isInstanceOf(NoSuchFileException.class)
                 .hasMessageContaining(missing.toString()).hasMessageContaining("image");
+    }
+
+    @Test
+    void missingBootInitrdOfAnImageIsNamed() throws Exception {
+        Path image = Files.write(TestSandboxes.newSandbox("image").resolve("root.img"), new byte[2 << 20]);
+        Path missing = Path.of("/nonexistent/boot-initramfs.img");
+        QemuHypervisor vm = new QemuHypervisor(QemuConfig.of(kernel.vmlinuz(),
+                new GuestRoot.Image(image, ImageDevice.VIRTIO_PMEM, "ext4", Optional.of(missing))));
+        assertThatThrownBy(() -> vm.start(TestSandboxes.newSandbox("nobootinitrd")))
+                .isInstanceOf(NoSuchFileException.class)
+                .hasMessageContaining(missing.toString()).hasMessageContaining("initrd that mounts the image");
+    }
+
+    @Test
+    void aPmemImageThatIsNoWholeNumberOf2MiBIsRefusedBeforeQemuStarts() throws Exception {
+        Path image = Files.write(TestSandboxes.newSandbox("oddimage").resolve("root.img"), new byte[(2 << 20) + 512]);
+        QemuHypervisor vm = new QemuHypervisor(QemuConfig.of(kernel.vmlinuz(),
+                new GuestRoot.Image(image, ImageDevice.VIRTIO_PMEM, "ext4", Optional.empty())));
+        assertThatThrownBy(() -> vm.start(TestSandboxes.newSandbox("oddpmem")))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining(image.toString()).hasMessageContaining("multiple of 2 MiB")
+                .hasMessageContaining("virtio-blk-pci");
     }
 
     @Test
